@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything and runs every test:
+#   gcc       CMake, g++, -Werror, the whole suite
+#   sanitize  CMake, clang++, AddressSanitizer + UndefinedBehaviorSanitizer, the whole suite
+#   meson     meson, clang++, -Werror, the whole suite
+#   consumers find_package, add_subdirectory, pkg-config and a meson subproject, each built and run
+#   fuzz      every libFuzzer target, a bounded run on its seed corpus
+# Usage: scripts/test.sh [stage...]   (default: all of them, in that order)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+jobs=$(nproc)
+stages=("$@")
+[ ${#stages[@]} -gt 0 ] || stages=(gcc sanitize meson consumers fuzz)
+
+scripts/install-deps.sh
+
+banner() { printf '\n==== %s ====\n' "$*"; }
+
+cmake_suite() { # name compiler extra-cmake-args...
+  local dir=build/$1 cxx=$2; shift 2
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER="$cxx" -DURING_CANNON_WERROR=ON "$@" >/dev/null
+  cmake --build "$dir" -j "$jobs"
+  (cd "$dir" && ctest --output-on-failure -j "$jobs" --timeout 300)
+}
+
+for stage in "${stages[@]}"; do
+  start=$SECONDS
+  case $stage in
+    gcc)
+      banner "g++ build and tests"
+      cmake_suite gcc g++ -DCMAKE_BUILD_TYPE=RelWithDebInfo ;;
+    sanitize)
+      banner "clang++ with ASan + UBSan"
+      export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+      cmake_suite sanitize clang++ -DCMAKE_BUILD_TYPE=Debug -DURING_CANNON_SANITIZE=address,undefined \
+        -DURING_CANNON_BUILD_BENCHMARKS=OFF
+      unset ASAN_OPTIONS UBSAN_OPTIONS ;;
+    meson)
+      banner "meson with clang++"
+      if [ ! -d build/meson ]; then
+        CXX=clang++ meson setup build/meson -Dwerror=true -Dbuildtype=debugoptimized >/dev/null
+      fi
+      meson compile -C build/meson -j "$jobs"
+      meson test -C build/meson --num-processes "$jobs" --print-errorlogs ;;
+    consumers)
+      banner "consumers: find_package, add_subdirectory, pkg-config, meson subproject"
+      tests/consumers/run.sh "$root" "$root/build/consumers" ;;
+    fuzz)
+      banner "fuzz targets (bounded)"
+      tests/fuzz/run.sh "$root/build/fuzz" "${FUZZ_SECONDS:-12}" ;;
+    *) echo "unknown stage: $stage" >&2; exit 2 ;;
+  esac
+  echo "---- $stage passed in $((SECONDS - start))s"
+done
+echo
+echo "all stages passed: ${stages[*]}"
