@@ -18,6 +18,7 @@
 #include <uring_cannon/endpoint.hpp>
 #include <uring_cannon/tcp_stream.hpp>
 #include <uring_cannon/listener.hpp>
+#include <uring_cannon/echo.hpp>
 
 // metrics
 #include <uring_cannon/latency_histogram.hpp>

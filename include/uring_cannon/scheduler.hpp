@@ -72,6 +72,7 @@ class scheduler final : private detail::root_observer {
     if (wakeup_fd_ < 0) throw std::system_error(errno, std::system_category(), "eventfd");
     arm_wakeup();
     ready_.reserve(1024);
+    finished_roots_.reserve(64);
   }
 
   scheduler(const scheduler&) = delete;
