@@ -39,7 +39,7 @@ for stage in "${stages[@]}"; do
     meson)
       banner "meson with clang++"
       if [ ! -d build/meson ]; then
-        CXX=clang++ meson setup build/meson -Dwerror=true -Dbuildtype=debugoptimized >/dev/null
+        CXX=clang++ meson setup build/meson -Dwerror=true -Dbuildtype=debugoptimized | tail -3
       fi
       meson compile -C build/meson -j "$jobs"
       meson test -C build/meson --num-processes "$jobs" --print-errorlogs ;;
