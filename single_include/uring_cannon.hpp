@@ -910,7 +910,7 @@ class scheduler final : private detail::root_observer {
     for (auto root : roots_) root.destroy();
     roots_.clear();
     const auto deadline = clock::now() + std::chrono::seconds(2);
-    while (ops_.in_use() > 0 && clock::now() < deadline) {
+    while (busy() && clock::now() < deadline) {
       __kernel_timespec ts{0, 50'000'000};
       ring_.submit_and_wait(&ts);
       drain();
@@ -950,8 +950,8 @@ class scheduler final : private detail::root_observer {
   /// Returns true when everything drained.
   bool settle(clock::duration limit = std::chrono::seconds(1)) {
     const auto deadline = clock::now() + limit;
-    while (ops_.in_use() > 0 && clock::now() < deadline) turn(&deadline);
-    return ops_.in_use() == 0;
+    while (busy() && clock::now() < deadline) turn(&deadline);
+    return !busy();
   }
 
   /// Runs the loop until `t` finishes, and returns its result (or rethrows its exception).
@@ -1014,6 +1014,7 @@ class scheduler final : private detail::root_observer {
 
   /// An untracked SQE whose CQE is counted and dropped (internal cancels and closes).
   io_uring_sqe* internal_sqe(cqe_kind kind) noexcept {
+    if (kind == cqe_kind::cancel || kind == cqe_kind::close) ++internal_in_flight_;
     io_uring_sqe* sqe = ring_.get_sqe();
     io_uring_sqe_set_data64(sqe, std::uint64_t(kind) << 56);
     return sqe;
@@ -1141,6 +1142,7 @@ class scheduler final : private detail::root_observer {
       return;
     }
     if (kind == cqe_kind::cancel || kind == cqe_kind::close) {
+      --internal_in_flight_;
       ++stats_.internal;
       return;
     }
@@ -1172,6 +1174,7 @@ class scheduler final : private detail::root_observer {
 
   void reap_finished_roots() {
     if (finished_roots_.empty()) return;
+    std::erase_if(roots_, [](std::coroutine_handle<> root) { return root.done(); });  // one pass
     for (auto root : finished_roots_) {
       auto typed = std::coroutine_handle<detail::promise<void>>::from_address(root.address());
       try {
@@ -1180,13 +1183,16 @@ class scheduler final : private detail::root_observer {
         if (!failure_) failure_ = std::current_exception();
       }
       root.destroy();
-      std::erase(roots_, root);
     }
     finished_roots_.clear();
     if (failure_) stop();
   }
 
+  // Operations or internal closes/cancels the kernel has not answered yet.
+  bool busy() const noexcept { return ops_.in_use() > 0 || internal_in_flight_ > 0; }
+
   void finish_run() {
+    ring_.submit();  // closes and cancels queued by tasks that just ended must reach the kernel
     stop_requested_.store(false, std::memory_order_relaxed);
     if (failure_) std::rethrow_exception(std::exchange(failure_, nullptr));
   }
@@ -1202,6 +1208,7 @@ class scheduler final : private detail::root_observer {
   std::exception_ptr failure_;
   std::atomic<bool> stop_requested_{false};
   int wakeup_fd_ = -1;
+  std::uint64_t internal_in_flight_ = 0;
   scheduler_stats stats_;
 };
 

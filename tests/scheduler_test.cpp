@@ -122,3 +122,19 @@ TEST_CASE("destroying a coroutine with a recv in flight: late CQE dropped, buffe
   CHECK(buffers.available() == buffers.count());
   CHECK(s.stats().unknown == 0);
 }
+
+TEST_CASE("closes queued by the last finishing task reach the kernel before run() returns", "[scheduler]") {
+  test_support::socket_pair pair;
+  {
+    uc::scheduler s;
+    auto owner = [](uc::scheduler& s, int fd) -> uc::task<> {
+      uc::tcp_stream conn(s, fd);
+      (void)co_await uc::nop(s);
+    };  // conn's destructor queues an internal close as the task ends
+    s.spawn(owner(s, pair.take_ring_side()));
+    s.run();
+    CHECK(s.settle());
+  }
+  char byte = 0;
+  CHECK(::recv(pair.plain_side, &byte, 1, 0) == 0);  // the peer saw the close: end of stream
+}
