@@ -11,7 +11,10 @@ cd "$(dirname "$0")/.."
 root=$PWD
 jobs=$(nproc)
 stages=("$@")
-[ ${#stages[@]} -gt 0 ] || stages=(gcc sanitize meson consumers fuzz)
+if [ ${#stages[@]} -eq 0 ]; then
+  stages=(gcc sanitize meson consumers)
+  [ -x tests/fuzz/run.sh ] && stages+=(fuzz)  # the fuzz targets come with the protocol layer
+fi
 
 scripts/install-deps.sh
 
