@@ -262,9 +262,6 @@ std::optional<measurement> echo_coroutines(const config& cfg) {
     const stopwatch clock;
     s.run();
     took = clock.stop();
-    // run() returns as soon as the last task ends, with that task's close still queued in the SQ
-    // (tcp_stream::reset prepares it; nothing submits it): submit it here, untimed.
-    s.io_ring().submit();
 
     if (progress.failed != 0) return fail(variant, progress.first_failure);
     if (progress.echoed != cfg.messages)

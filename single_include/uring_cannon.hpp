@@ -622,7 +622,6 @@ struct op_slot {
   std::uint32_t generation = 1;
   std::uint16_t pending = 0;       ///< final CQEs still to come (2 with a linked timeout)
   std::uint16_t buffer_group = 0;  ///< for returning a stale CQE's provided buffer
-  bool uses_buffers = false;
   bool primary_done = false;       ///< the operation's own final CQE has arrived
   bool cancel_sent = false;
   bool result_is_fd = false;       ///< a stale result is a descriptor nobody will close: close it
@@ -646,7 +645,6 @@ class op_table {
     free_head_ = slot.next_free;
     slot.owner = owner;
     slot.pending = pending;
-    slot.uses_buffers = false;
     slot.primary_done = false;
     slot.cancel_sent = false;
     slot.result_is_fd = false;
@@ -1384,7 +1382,6 @@ struct recv_op {
     io_uring_prep_recv(sqe, fd, nullptr, buffers->buffer_size(), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffers->group();
-    slot.uses_buffers = true;
     slot.buffer_group = buffers->group();
   }
   io_result<buffer_lease> result(int res, std::uint32_t flags, scheduler&) const noexcept {
@@ -1678,7 +1675,6 @@ class recv_stream : public detail::multishot_stream<recv_stream> {
     io_uring_prep_recv_multishot(sqe, self.fd(), nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = self.buffers()->group();
-    slot.uses_buffers = true;
     slot.buffer_group = self.buffers()->group();
   }
   static void discard(detail::cqe_record record, buffer_ring* buffers) noexcept {
@@ -2037,6 +2033,130 @@ inline task<> echo_server(scheduler& s, listener& l, buffer_ring& buffers, std::
 // Arithmetic: counts, the sum and the overflow sum are uint64 that saturate at 2^64 - 1 rather
 // than wrap. min/max/sum are exact recorded values, not bucket edges.
 
+// What both histogram types need to serialise themselves: saturating arithmetic, little-endian
+// binary fields with an FNV-1a checksum, and a small strict JSON reader.
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+constexpr std::uint64_t add_saturated(std::uint64_t a, std::uint64_t b) noexcept {
+  const std::uint64_t sum = a + b;
+  return sum < a ? std::numeric_limits<std::uint64_t>::max() : sum;
+}
+
+constexpr std::uint64_t mul_saturated(std::uint64_t a, std::uint64_t b) noexcept {
+  if (b != 0 && a > std::numeric_limits<std::uint64_t>::max() / b) return std::numeric_limits<std::uint64_t>::max();
+  return a * b;
+}
+
+/// Throws std::runtime_error("<owner>::<what>"): every codec error names the type it came from.
+[[noreturn]] inline void throw_codec_error(const char* owner, const std::string& what) {
+  throw std::runtime_error(std::string(owner) + "::" + what);
+}
+
+inline void put_u32(std::string& out, std::uint32_t v) {
+  for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+}
+inline void put_u64(std::string& out, std::uint64_t v) {
+  for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
+}
+
+inline std::uint64_t fnv1a64(std::string_view bytes) noexcept {
+  std::uint64_t hash = 0xcbf29ce484222325ull;
+  for (char c : bytes) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ull;
+  }
+  return hash;
+}
+
+/// Reads little-endian fields, failing with a clear message on truncated input.
+struct byte_reader {
+  std::string_view bytes;
+  const char* owner;
+  std::size_t offset = 0;
+
+  void need(std::size_t n) const {
+    if (bytes.size() - offset < n)
+      throw_codec_error(owner, "from_binary: truncated input (" + std::to_string(bytes.size()) + " bytes, needs " +
+                                   std::to_string(offset + n) + " or more)");
+  }
+  std::uint64_t little_endian(int width) {
+    need(static_cast<std::size_t>(width));
+    std::uint64_t v = 0;
+    for (int b = 0; b < width; ++b)
+      v |= std::uint64_t{static_cast<unsigned char>(bytes[offset + static_cast<std::size_t>(b)])} << (8 * b);
+    offset += static_cast<std::size_t>(width);
+    return v;
+  }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
+  std::uint64_t u64() { return little_endian(8); }
+};
+
+/// Just enough JSON for the histogram formats: objects, arrays, strings without escapes, and
+/// unsigned integers. Anything else is an error, which keeps the reader small and strict.
+struct json_cursor {
+  std::string_view text;
+  const char* owner;
+  std::size_t at = 0;
+
+  [[noreturn]] void error(const std::string& what) const {
+    throw_codec_error(owner, "from_json: " + what + " at offset " + std::to_string(at));
+  }
+  void skip_space() noexcept {
+    while (at < text.size() && (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r')) ++at;
+  }
+  bool consume(char c) noexcept {
+    skip_space();
+    if (at < text.size() && text[at] == c) {
+      ++at;
+      return true;
+    }
+    return false;
+  }
+  void expect(char c) {
+    if (!consume(c)) error(at < text.size() ? std::string("expected '") + c + "'" : "unexpected end of input");
+  }
+  std::string_view string() {
+    expect('"');
+    const std::size_t start = at;
+    while (at < text.size() && text[at] != '"') {
+      if (text[at] == '\\' || static_cast<unsigned char>(text[at]) < 0x20) error("unsupported character in string");
+      ++at;
+    }
+    if (at == text.size()) error("unterminated string");
+    return text.substr(start, at++ - start);
+  }
+  std::uint64_t number() {
+    skip_space();
+    const std::size_t start = at;
+    std::uint64_t v = 0;
+    while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
+      const auto digit = static_cast<std::uint64_t>(text[at] - '0');
+      if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) error("number out of range");
+      v = v * 10 + digit;
+      ++at;
+    }
+    if (at == start) error("expected an unsigned integer");
+    if (text[start] == '0' && at - start > 1) error("leading zero");
+    if (at < text.size() && (text[at] == '.' || text[at] == 'e' || text[at] == 'E'))
+      error("expected an unsigned integer");
+    return v;
+  }
+  void end() {
+    skip_space();
+    if (at != text.size()) error("trailing characters");
+  }
+};
+
+}  // namespace uring_cannon::detail
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -2162,7 +2282,7 @@ class latency_histogram {
     const std::uint64_t one = count_ != std::numeric_limits<std::uint64_t>::max();
     counts_[index_of(us)] += one;
     count_ += one;
-    sum_us_ = add_saturated(sum_us_, us);
+    sum_us_ = detail::add_saturated(sum_us_, us);
     min_us_ = std::min(min_us_, us);
     max_us_ = std::max(max_us_, us);
   }
@@ -2175,9 +2295,9 @@ class latency_histogram {
       return;
     }
     auto& slot = counts_[index_of(us)];
-    slot = add_saturated(slot, count);
-    count_ = add_saturated(count_, count);
-    sum_us_ = add_saturated(sum_us_, mul_saturated(us, count));
+    slot = detail::add_saturated(slot, count);
+    count_ = detail::add_saturated(count_, count);
+    sum_us_ = detail::add_saturated(sum_us_, detail::mul_saturated(us, count));
     min_us_ = std::min(min_us_, us);
     max_us_ = std::max(max_us_, us);
   }
@@ -2249,7 +2369,7 @@ class latency_histogram {
     std::uint64_t cumulative = 0;
     const std::size_t last = std::min(last_index(), bucket_count - 1);
     for (std::size_t i = first_index(); i <= last; ++i) {
-      cumulative = add_saturated(cumulative, counts_[i]);
+      cumulative = detail::add_saturated(cumulative, counts_[i]);
       if (cumulative >= rank) return lower_edge_of(i);
     }
     return tier2_end_us;
@@ -2294,7 +2414,7 @@ class latency_histogram {
     if (lo >= tier2_end_us) return result;
     for (std::size_t i = index_of(lo); i < bucket_count && lower_edge_of(i) < hi; ++i) {
       auto& bar = result[(lower_edge_of(i) - lo) / width];
-      bar.count = add_saturated(bar.count, counts_[i]);
+      bar.count = detail::add_saturated(bar.count, counts_[i]);
     }
     return result;
   }
@@ -2307,11 +2427,11 @@ class latency_histogram {
     if (other.count_ == 0) return;
     const std::size_t last = std::min(other.last_index(), bucket_count - 1);
     for (std::size_t i = other.first_index(); i <= last; ++i)
-      counts_[i] = add_saturated(counts_[i], other.counts_[i]);
-    count_ = add_saturated(count_, other.count_);
-    sum_us_ = add_saturated(sum_us_, other.sum_us_);
-    overflow_count_ = add_saturated(overflow_count_, other.overflow_count_);
-    overflow_sum_us_ = add_saturated(overflow_sum_us_, other.overflow_sum_us_);
+      counts_[i] = detail::add_saturated(counts_[i], other.counts_[i]);
+    count_ = detail::add_saturated(count_, other.count_);
+    sum_us_ = detail::add_saturated(sum_us_, other.sum_us_);
+    overflow_count_ = detail::add_saturated(overflow_count_, other.overflow_count_);
+    overflow_sum_us_ = detail::add_saturated(overflow_sum_us_, other.overflow_sum_us_);
     min_us_ = std::min(min_us_, other.min_us_);
     max_us_ = std::max(max_us_, other.max_us_);
   }
@@ -2350,34 +2470,34 @@ class latency_histogram {
   std::string to_binary() const {
     std::string out;
     out.append(binary_magic, sizeof binary_magic);
-    put_u32(out, format_version);
-    put_u32(out, static_cast<std::uint32_t>(tier1_end_us));
-    put_u32(out, static_cast<std::uint32_t>(tier2_step_us));
-    put_u32(out, static_cast<std::uint32_t>(tier2_end_us));
+    detail::put_u32(out, format_version);
+    detail::put_u32(out, static_cast<std::uint32_t>(tier1_end_us));
+    detail::put_u32(out, static_cast<std::uint32_t>(tier2_step_us));
+    detail::put_u32(out, static_cast<std::uint32_t>(tier2_end_us));
     for (std::uint64_t field :
          {count_, sum_us_, min_us(), max_us_, overflow_count_, overflow_sum_us_})
-      put_u64(out, field);
+      detail::put_u64(out, field);
     const std::size_t entries_at = out.size();
-    put_u32(out, 0);
+    detail::put_u32(out, 0);
     std::uint32_t entries = 0;
     if (count_ != 0) {
       const std::size_t last = std::min(last_index(), bucket_count - 1);
       for (std::size_t i = first_index(); i <= last; ++i) {
         if (counts_[i] == 0) continue;
-        put_u32(out, static_cast<std::uint32_t>(i));
-        put_u64(out, counts_[i]);
+        detail::put_u32(out, static_cast<std::uint32_t>(i));
+        detail::put_u64(out, counts_[i]);
         ++entries;
       }
     }
     for (int b = 0; b < 4; ++b)
       out[entries_at + b] = static_cast<char>((entries >> (8 * b)) & 0xff);
-    put_u64(out, fnv1a64(out));
+    detail::put_u64(out, detail::fnv1a64(out));
     return out;
   }
 
   /// Reads to_binary()'s output; throws std::runtime_error on bad, foreign or truncated input.
   static latency_histogram from_binary(std::string_view bytes) {
-    byte_reader in{bytes};
+    detail::byte_reader in{bytes, "latency_histogram"};
     if (bytes.size() < sizeof binary_magic ||
         std::memcmp(bytes.data(), binary_magic, sizeof binary_magic) != 0)
       fail("from_binary: not a uring_cannon latency_histogram (bad magic)");
@@ -2404,7 +2524,7 @@ class latency_histogram {
       p.entries.push_back({index, in.u64()});
     }
     const std::size_t body = in.offset;
-    if (in.u64() != fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
+    if (in.u64() != detail::fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
     if (in.offset != bytes.size()) fail("from_binary: trailing bytes after the histogram");
     return from_parts(p, "from_binary");
   }
@@ -2438,7 +2558,7 @@ class latency_histogram {
   /// Reads to_json()'s output (whitespace and key order free); throws std::runtime_error on
   /// anything else.
   static latency_histogram from_json(std::string_view text) {
-    json_cursor in{text};
+    detail::json_cursor in{text, "latency_histogram"};
     parts p;
     std::uint32_t seen = 0;
     auto take = [&](std::uint32_t bit, std::string_view key) {
@@ -2550,10 +2670,10 @@ class latency_histogram {
   }
 
   void record_overflow(std::uint64_t us, std::uint64_t count) noexcept {
-    overflow_count_ = add_saturated(overflow_count_, count);
-    overflow_sum_us_ = add_saturated(overflow_sum_us_, mul_saturated(us, count));
-    count_ = add_saturated(count_, count);
-    sum_us_ = add_saturated(sum_us_, mul_saturated(us, count));
+    overflow_count_ = detail::add_saturated(overflow_count_, count);
+    overflow_sum_us_ = detail::add_saturated(overflow_sum_us_, detail::mul_saturated(us, count));
+    count_ = detail::add_saturated(count_, count);
+    sum_us_ = detail::add_saturated(sum_us_, detail::mul_saturated(us, count));
     min_us_ = std::min(min_us_, us);
     max_us_ = std::max(max_us_, us);
   }
@@ -2573,18 +2693,8 @@ class latency_histogram {
     }
   }
 
-  static constexpr std::uint64_t add_saturated(std::uint64_t a, std::uint64_t b) noexcept {
-    const std::uint64_t sum = a + b;
-    return sum < a ? std::numeric_limits<std::uint64_t>::max() : sum;
-  }
-  static constexpr std::uint64_t mul_saturated(std::uint64_t a, std::uint64_t b) noexcept {
-    if (b != 0 && a > std::numeric_limits<std::uint64_t>::max() / b)
-      return std::numeric_limits<std::uint64_t>::max();
-    return a * b;
-  }
-
   [[noreturn]] static void fail(const std::string& what) {
-    throw std::runtime_error("latency_histogram::" + what);
+    detail::throw_codec_error("latency_histogram", what);
   }
 
   // What both readers produce before the common validation.
@@ -2610,10 +2720,10 @@ class latency_histogram {
       if (e > 0 && en.index <= p.entries[e - 1].index) bad("buckets not in ascending order");
       if (en.count == 0) bad("empty bucket listed");
       h.counts_[en.index] = en.count;
-      total = add_saturated(total, en.count);
+      total = detail::add_saturated(total, en.count);
       const std::uint64_t lower = lower_edge_of(en.index);
-      low_sum = add_saturated(low_sum, mul_saturated(lower, en.count));
-      high_sum = add_saturated(high_sum, mul_saturated(bucket_upper_us(lower) - 1, en.count));
+      low_sum = detail::add_saturated(low_sum, detail::mul_saturated(lower, en.count));
+      high_sum = detail::add_saturated(high_sum, detail::mul_saturated(bucket_upper_us(lower) - 1, en.count));
     }
     // Saturating sums are order-free, so even a saturated histogram adds up exactly; and no
     // bucket exceeding count_ is what keeps record_us()'s increments from wrapping.
@@ -2632,7 +2742,7 @@ class latency_histogram {
           (p.overflow_count == 0 && last != highest))
         bad("max is not in the highest non-empty bucket");
       if (p.overflow_count == 0 && p.overflow_sum_us != 0) bad("overflow sum without overflow");
-      if (p.overflow_sum_us < mul_saturated(p.overflow_count, tier2_end_us))
+      if (p.overflow_sum_us < detail::mul_saturated(p.overflow_count, tier2_end_us))
         bad("overflow sum below 5 s per overflow sample");
       if (p.sum_us != std::numeric_limits<std::uint64_t>::max()) {
         if (p.sum_us < p.overflow_sum_us) bad("sum below overflow sum");
@@ -2651,99 +2761,6 @@ class latency_histogram {
     return h;
   }
 
-  static void put_u32(std::string& out, std::uint32_t v) {
-    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static void put_u64(std::string& out, std::uint64_t v) {
-    for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static std::uint64_t fnv1a64(std::string_view bytes) noexcept {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (char c : bytes) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ull;
-    }
-    return hash;
-  }
-
-  struct byte_reader {
-    std::string_view bytes;
-    std::size_t offset = 0;
-    void need(std::size_t n) const {
-      if (bytes.size() - offset < n)
-        fail("from_binary: truncated input (" + std::to_string(bytes.size()) + " bytes, needs " +
-             std::to_string(offset + n) + " or more)");
-    }
-    std::uint64_t little_endian(int width) {
-      need(static_cast<std::size_t>(width));
-      std::uint64_t v = 0;
-      for (int b = 0; b < width; ++b)
-        v |= std::uint64_t{static_cast<unsigned char>(bytes[offset + b])} << (8 * b);
-      offset += static_cast<std::size_t>(width);
-      return v;
-    }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
-    std::uint64_t u64() { return little_endian(8); }
-  };
-
-  // Just enough JSON for the format above: objects, arrays, strings without escapes, and
-  // unsigned integers. Anything else is an error, which keeps the reader small and strict.
-  struct json_cursor {
-    std::string_view text;
-    std::size_t at = 0;
-    [[noreturn]] void error(const std::string& what) const {
-      fail("from_json: " + what + " at offset " + std::to_string(at));
-    }
-    void skip_space() noexcept {
-      while (at < text.size() &&
-             (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
-        ++at;
-    }
-    bool consume(char c) noexcept {
-      skip_space();
-      if (at < text.size() && text[at] == c) {
-        ++at;
-        return true;
-      }
-      return false;
-    }
-    void expect(char c) {
-      if (!consume(c))
-        error(at < text.size() ? std::string("expected '") + c + "'" : "unexpected end of input");
-    }
-    std::string_view string() {
-      expect('"');
-      const std::size_t start = at;
-      while (at < text.size() && text[at] != '"') {
-        if (text[at] == '\\' || static_cast<unsigned char>(text[at]) < 0x20)
-          error("unsupported character in string");
-        ++at;
-      }
-      if (at == text.size()) error("unterminated string");
-      return text.substr(start, at++ - start);
-    }
-    std::uint64_t number() {
-      skip_space();
-      const std::size_t start = at;
-      std::uint64_t v = 0;
-      while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-        const auto digit = static_cast<std::uint64_t>(text[at] - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
-          error("number out of range");
-        v = v * 10 + digit;
-        ++at;
-      }
-      if (at == start) error("expected an unsigned integer");
-      if (text[start] == '0' && at - start > 1) error("leading zero");
-      if (at < text.size() && (text[at] == '.' || text[at] == 'e' || text[at] == 'E'))
-        error("expected an unsigned integer");
-      return v;
-    }
-    void end() {
-      skip_space();
-      if (at != text.size()) error("trailing characters");
-    }
-  };
 
   std::vector<std::uint64_t> counts_;
   std::uint64_t count_ = 0;
@@ -2776,6 +2793,7 @@ class latency_histogram {
 // mean() and stddev() are computed from the buckets (each sample at its bucket's median value,
 // as HdrHistogram does), so they carry the same relative error and merge exactly.
 // Counts saturate at 2^64 - 1 rather than wrap.
+
 
 #include <algorithm>
 #include <bit>
@@ -2903,7 +2921,7 @@ class log_linear_histogram {
   void record(std::uint64_t value) noexcept {
     std::size_t index;
     if (value > highest_trackable_) [[unlikely]] {
-      clamped_ = add_saturated(clamped_, 1);
+      clamped_ = detail::add_saturated(clamped_, 1);
       index = clamp_index_;
     } else {
       index = index_of(value);
@@ -2921,11 +2939,11 @@ class log_linear_histogram {
     if (count == 0) return;
     std::size_t index = clamp_index_;
     if (value > highest_trackable_)
-      clamped_ = add_saturated(clamped_, count);
+      clamped_ = detail::add_saturated(clamped_, count);
     else
       index = index_of(value);
-    counts_[index] = add_saturated(counts_[index], count);
-    count_ = add_saturated(count_, count);
+    counts_[index] = detail::add_saturated(counts_[index], count);
+    count_ = detail::add_saturated(count_, count);
     min_ = std::min(min_, value);
     max_ = std::max(max_, value);
   }
@@ -3008,7 +3026,7 @@ class log_linear_histogram {
     const std::uint64_t rank = rank_of(q);
     std::uint64_t cumulative = 0;
     for (std::size_t i = first_slot(); i <= last_slot(); ++i) {
-      cumulative = add_saturated(cumulative, counts_[i]);
+      cumulative = detail::add_saturated(cumulative, counts_[i]);
       if (cumulative >= rank) return std::min(value_at_index(i) + (width_at_index(i) - 1), max_);
     }
     return max_;
@@ -3059,7 +3077,7 @@ class log_linear_histogram {
       std::uint64_t cumulative = 0;
       for (std::size_t i = first_slot(); i <= last_slot(); ++i) {
         if (counts_[i] == 0) continue;
-        cumulative = add_saturated(cumulative, counts_[i]);
+        cumulative = detail::add_saturated(cumulative, counts_[i]);
         if (cumulative >= count_) {
           if (levels_left) row(i, level, cumulative);
           row(i, 100.0, cumulative);
@@ -3106,9 +3124,9 @@ class log_linear_histogram {
                                   std::to_string(other.highest_trackable_) + ")");
     if (other.count_ == 0) return;
     for (std::size_t i = other.first_slot(); i <= other.last_slot(); ++i)
-      counts_[i] = add_saturated(counts_[i], other.counts_[i]);
-    count_ = add_saturated(count_, other.count_);
-    clamped_ = add_saturated(clamped_, other.clamped_);
+      counts_[i] = detail::add_saturated(counts_[i], other.counts_[i]);
+    count_ = detail::add_saturated(count_, other.count_);
+    clamped_ = detail::add_saturated(clamped_, other.clamped_);
     min_ = std::min(min_, other.min_);
     max_ = std::max(max_, other.max_);
   }
@@ -3145,32 +3163,32 @@ class log_linear_histogram {
   std::string to_binary() const {
     std::string out;
     out.append(binary_magic, sizeof binary_magic);
-    put_u32(out, format_version);
-    put_u32(out, static_cast<std::uint32_t>(significant_digits_));
-    put_u64(out, highest_trackable_);
-    put_u64(out, count_);
-    put_u64(out, min_value());
-    put_u64(out, max_);
-    put_u64(out, clamped_);
+    detail::put_u32(out, format_version);
+    detail::put_u32(out, static_cast<std::uint32_t>(significant_digits_));
+    detail::put_u64(out, highest_trackable_);
+    detail::put_u64(out, count_);
+    detail::put_u64(out, min_value());
+    detail::put_u64(out, max_);
+    detail::put_u64(out, clamped_);
     const std::size_t entries_at = out.size();
-    put_u32(out, 0);
+    detail::put_u32(out, 0);
     std::uint32_t entries = 0;
     for (std::size_t i = first_slot(); count_ != 0 && i <= last_slot(); ++i) {
       if (counts_[i] == 0) continue;
-      put_u32(out, static_cast<std::uint32_t>(i));
-      put_u64(out, counts_[i]);
+      detail::put_u32(out, static_cast<std::uint32_t>(i));
+      detail::put_u64(out, counts_[i]);
       ++entries;
     }
     for (int b = 0; b < 4; ++b)
       out[entries_at + static_cast<std::size_t>(b)] =
           static_cast<char>((entries >> (8 * b)) & 0xff);
-    put_u64(out, fnv1a64(out));
+    detail::put_u64(out, detail::fnv1a64(out));
     return out;
   }
 
   /// Reads to_binary()'s output; throws std::runtime_error on bad, foreign or truncated input.
   static log_linear_histogram from_binary(std::string_view bytes) {
-    byte_reader in{bytes};
+    detail::byte_reader in{bytes, "log_linear_histogram"};
     if (bytes.size() < sizeof binary_magic ||
         std::memcmp(bytes.data(), binary_magic, sizeof binary_magic) != 0)
       fail("from_binary: not a uring_cannon log_linear_histogram (bad magic)");
@@ -3196,7 +3214,7 @@ class log_linear_histogram {
       p.entries.push_back({index, in.u64()});
     }
     const std::size_t body = in.offset;
-    if (in.u64() != fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
+    if (in.u64() != detail::fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
     if (in.offset != bytes.size()) fail("from_binary: trailing bytes after the histogram");
     fill(h, p, "from_binary");
     return h;
@@ -3227,7 +3245,7 @@ class log_linear_histogram {
   /// Reads to_json()'s output (whitespace and key order free); throws std::runtime_error on
   /// anything else.
   static log_linear_histogram from_json(std::string_view text) {
-    json_cursor in{text};
+    detail::json_cursor in{text, "log_linear_histogram"};
     parts p;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> values;  // (lowest, count)
     std::uint32_t seen = 0;
@@ -3360,13 +3378,8 @@ class log_linear_histogram {
     return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
   }
 
-  static constexpr std::uint64_t add_saturated(std::uint64_t a, std::uint64_t b) noexcept {
-    const std::uint64_t sum = a + b;
-    return sum < a ? std::numeric_limits<std::uint64_t>::max() : sum;
-  }
-
   [[noreturn]] static void fail(const std::string& what) {
-    throw std::runtime_error("log_linear_histogram::" + what);
+    detail::throw_codec_error("log_linear_histogram", what);
   }
 
   // What both readers produce before the common validation.
@@ -3399,7 +3412,7 @@ class log_linear_histogram {
       if (e > 0 && en.index <= p.entries[e - 1].index) bad("buckets not in ascending order");
       if (en.count == 0) bad("empty bucket listed");
       h.counts_[en.index] = en.count;
-      total = add_saturated(total, en.count);
+      total = detail::add_saturated(total, en.count);
     }
     // Saturating sums are order-free, so even a saturated histogram adds up exactly; and no
     // bucket exceeding count_ is what keeps record()'s increments from wrapping.
@@ -3422,100 +3435,6 @@ class log_linear_histogram {
     h.max_ = p.max;
   }
 
-  static void put_u32(std::string& out, std::uint32_t v) {
-    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static void put_u64(std::string& out, std::uint64_t v) {
-    for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static std::uint64_t fnv1a64(std::string_view bytes) noexcept {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (char c : bytes) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ull;
-    }
-    return hash;
-  }
-
-  struct byte_reader {
-    std::string_view bytes;
-    std::size_t offset = 0;
-    void need(std::size_t n) const {
-      if (bytes.size() - offset < n)
-        fail("from_binary: truncated input (" + std::to_string(bytes.size()) + " bytes, needs " +
-             std::to_string(offset + n) + " or more)");
-    }
-    std::uint64_t little_endian(int width) {
-      need(static_cast<std::size_t>(width));
-      std::uint64_t v = 0;
-      for (int b = 0; b < width; ++b)
-        v |= std::uint64_t{static_cast<unsigned char>(bytes[offset + static_cast<std::size_t>(b)])}
-             << (8 * b);
-      offset += static_cast<std::size_t>(width);
-      return v;
-    }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
-    std::uint64_t u64() { return little_endian(8); }
-  };
-
-  // Just enough JSON for the format above: objects, arrays, strings without escapes, and
-  // unsigned integers. Anything else is an error, which keeps the reader small and strict.
-  struct json_cursor {
-    std::string_view text;
-    std::size_t at = 0;
-    [[noreturn]] void error(const std::string& what) const {
-      fail("from_json: " + what + " at offset " + std::to_string(at));
-    }
-    void skip_space() noexcept {
-      while (at < text.size() &&
-             (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
-        ++at;
-    }
-    bool consume(char c) noexcept {
-      skip_space();
-      if (at < text.size() && text[at] == c) {
-        ++at;
-        return true;
-      }
-      return false;
-    }
-    void expect(char c) {
-      if (!consume(c))
-        error(at < text.size() ? std::string("expected '") + c + "'" : "unexpected end of input");
-    }
-    std::string_view string() {
-      expect('"');
-      const std::size_t start = at;
-      while (at < text.size() && text[at] != '"') {
-        if (text[at] == '\\' || static_cast<unsigned char>(text[at]) < 0x20)
-          error("unsupported character in string");
-        ++at;
-      }
-      if (at == text.size()) error("unterminated string");
-      return text.substr(start, at++ - start);
-    }
-    std::uint64_t number() {
-      skip_space();
-      const std::size_t start = at;
-      std::uint64_t v = 0;
-      while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-        const auto digit = static_cast<std::uint64_t>(text[at] - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
-          error("number out of range");
-        v = v * 10 + digit;
-        ++at;
-      }
-      if (at == start) error("expected an unsigned integer");
-      if (text[start] == '0' && at - start > 1) error("leading zero");
-      if (at < text.size() && (text[at] == '.' || text[at] == 'e' || text[at] == 'E'))
-        error("expected an unsigned integer");
-      return v;
-    }
-    void end() {
-      skip_space();
-      if (at != text.size()) error("trailing characters");
-    }
-  };
 
   int significant_digits_;
   std::uint64_t highest_trackable_;

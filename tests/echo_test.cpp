@@ -106,8 +106,6 @@ uc::task<bool> one_round_trip(uc::tcp_stream& conn, uc::recv_stream& incoming) {
   co_return true;
 }
 
-[[maybe_unused]] const bool counting = true;
-
 struct steady_state {
   std::uint64_t round_trips = 0;
   std::uint64_t allocations_at_mark = 0;

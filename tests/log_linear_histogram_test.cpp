@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+
+#include "support/histogram_bytes.hpp"
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -61,40 +63,11 @@ log_linear_histogram histogram_of(const std::vector<u64>& values, int digits = 3
   return h;
 }
 
-std::vector<double> quantiles_to_check() {
-  std::vector<double> qs = {0.0,  0.0001, 0.001, 0.01,  0.1,    0.25,    0.5,
-                            0.75, 0.9,    0.99,  0.999, 0.9999, 0.99999, 1.0};
-  std::mt19937_64 rng(11);
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
-  for (int i = 0; i < 40; ++i) qs.push_back(unit(rng));
-  return qs;
-}
+using test_support::put_u64_at;
+using test_support::replace_once;
+using test_support::reseal;
 
-u64 fnv1a64(const std::string& bytes) {
-  u64 hash = 0xcbf29ce484222325ull;
-  for (char c : bytes) {
-    hash ^= static_cast<unsigned char>(c);
-    hash *= 0x100000001b3ull;
-  }
-  return hash;
-}
-
-std::string reseal(std::string bytes) {
-  bytes.resize(bytes.size() - 8);
-  const u64 sum = fnv1a64(bytes);
-  for (int b = 0; b < 8; ++b) bytes.push_back(static_cast<char>((sum >> (8 * b)) & 0xff));
-  return bytes;
-}
-
-void put_u64_at(std::string& bytes, std::size_t offset, u64 v) {
-  for (std::size_t b = 0; b < 8; ++b) bytes[offset + b] = static_cast<char>((v >> (8 * b)) & 0xff);
-}
-
-std::string replace_once(std::string text, const std::string& from, const std::string& to) {
-  const auto at = text.find(from);
-  REQUIRE(at != std::string::npos);
-  return text.replace(at, from.size(), to);
-}
+std::vector<double> quantiles_to_check() { return test_support::quantiles_to_check(11); }
 
 }  // namespace
 

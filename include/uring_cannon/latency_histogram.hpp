@@ -17,6 +17,8 @@
 // Arithmetic: counts, the sum and the overflow sum are uint64 that saturate at 2^64 - 1 rather
 // than wrap. min/max/sum are exact recorded values, not bucket edges.
 
+#include <uring_cannon/detail/histogram_codec.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -142,7 +144,7 @@ class latency_histogram {
     const std::uint64_t one = count_ != std::numeric_limits<std::uint64_t>::max();
     counts_[index_of(us)] += one;
     count_ += one;
-    sum_us_ = add_saturated(sum_us_, us);
+    sum_us_ = detail::add_saturated(sum_us_, us);
     min_us_ = std::min(min_us_, us);
     max_us_ = std::max(max_us_, us);
   }
@@ -155,9 +157,9 @@ class latency_histogram {
       return;
     }
     auto& slot = counts_[index_of(us)];
-    slot = add_saturated(slot, count);
-    count_ = add_saturated(count_, count);
-    sum_us_ = add_saturated(sum_us_, mul_saturated(us, count));
+    slot = detail::add_saturated(slot, count);
+    count_ = detail::add_saturated(count_, count);
+    sum_us_ = detail::add_saturated(sum_us_, detail::mul_saturated(us, count));
     min_us_ = std::min(min_us_, us);
     max_us_ = std::max(max_us_, us);
   }
@@ -229,7 +231,7 @@ class latency_histogram {
     std::uint64_t cumulative = 0;
     const std::size_t last = std::min(last_index(), bucket_count - 1);
     for (std::size_t i = first_index(); i <= last; ++i) {
-      cumulative = add_saturated(cumulative, counts_[i]);
+      cumulative = detail::add_saturated(cumulative, counts_[i]);
       if (cumulative >= rank) return lower_edge_of(i);
     }
     return tier2_end_us;
@@ -274,7 +276,7 @@ class latency_histogram {
     if (lo >= tier2_end_us) return result;
     for (std::size_t i = index_of(lo); i < bucket_count && lower_edge_of(i) < hi; ++i) {
       auto& bar = result[(lower_edge_of(i) - lo) / width];
-      bar.count = add_saturated(bar.count, counts_[i]);
+      bar.count = detail::add_saturated(bar.count, counts_[i]);
     }
     return result;
   }
@@ -287,11 +289,11 @@ class latency_histogram {
     if (other.count_ == 0) return;
     const std::size_t last = std::min(other.last_index(), bucket_count - 1);
     for (std::size_t i = other.first_index(); i <= last; ++i)
-      counts_[i] = add_saturated(counts_[i], other.counts_[i]);
-    count_ = add_saturated(count_, other.count_);
-    sum_us_ = add_saturated(sum_us_, other.sum_us_);
-    overflow_count_ = add_saturated(overflow_count_, other.overflow_count_);
-    overflow_sum_us_ = add_saturated(overflow_sum_us_, other.overflow_sum_us_);
+      counts_[i] = detail::add_saturated(counts_[i], other.counts_[i]);
+    count_ = detail::add_saturated(count_, other.count_);
+    sum_us_ = detail::add_saturated(sum_us_, other.sum_us_);
+    overflow_count_ = detail::add_saturated(overflow_count_, other.overflow_count_);
+    overflow_sum_us_ = detail::add_saturated(overflow_sum_us_, other.overflow_sum_us_);
     min_us_ = std::min(min_us_, other.min_us_);
     max_us_ = std::max(max_us_, other.max_us_);
   }
@@ -330,34 +332,34 @@ class latency_histogram {
   std::string to_binary() const {
     std::string out;
     out.append(binary_magic, sizeof binary_magic);
-    put_u32(out, format_version);
-    put_u32(out, static_cast<std::uint32_t>(tier1_end_us));
-    put_u32(out, static_cast<std::uint32_t>(tier2_step_us));
-    put_u32(out, static_cast<std::uint32_t>(tier2_end_us));
+    detail::put_u32(out, format_version);
+    detail::put_u32(out, static_cast<std::uint32_t>(tier1_end_us));
+    detail::put_u32(out, static_cast<std::uint32_t>(tier2_step_us));
+    detail::put_u32(out, static_cast<std::uint32_t>(tier2_end_us));
     for (std::uint64_t field :
          {count_, sum_us_, min_us(), max_us_, overflow_count_, overflow_sum_us_})
-      put_u64(out, field);
+      detail::put_u64(out, field);
     const std::size_t entries_at = out.size();
-    put_u32(out, 0);
+    detail::put_u32(out, 0);
     std::uint32_t entries = 0;
     if (count_ != 0) {
       const std::size_t last = std::min(last_index(), bucket_count - 1);
       for (std::size_t i = first_index(); i <= last; ++i) {
         if (counts_[i] == 0) continue;
-        put_u32(out, static_cast<std::uint32_t>(i));
-        put_u64(out, counts_[i]);
+        detail::put_u32(out, static_cast<std::uint32_t>(i));
+        detail::put_u64(out, counts_[i]);
         ++entries;
       }
     }
     for (int b = 0; b < 4; ++b)
       out[entries_at + b] = static_cast<char>((entries >> (8 * b)) & 0xff);
-    put_u64(out, fnv1a64(out));
+    detail::put_u64(out, detail::fnv1a64(out));
     return out;
   }
 
   /// Reads to_binary()'s output; throws std::runtime_error on bad, foreign or truncated input.
   static latency_histogram from_binary(std::string_view bytes) {
-    byte_reader in{bytes};
+    detail::byte_reader in{bytes, "latency_histogram"};
     if (bytes.size() < sizeof binary_magic ||
         std::memcmp(bytes.data(), binary_magic, sizeof binary_magic) != 0)
       fail("from_binary: not a uring_cannon latency_histogram (bad magic)");
@@ -384,7 +386,7 @@ class latency_histogram {
       p.entries.push_back({index, in.u64()});
     }
     const std::size_t body = in.offset;
-    if (in.u64() != fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
+    if (in.u64() != detail::fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
     if (in.offset != bytes.size()) fail("from_binary: trailing bytes after the histogram");
     return from_parts(p, "from_binary");
   }
@@ -418,7 +420,7 @@ class latency_histogram {
   /// Reads to_json()'s output (whitespace and key order free); throws std::runtime_error on
   /// anything else.
   static latency_histogram from_json(std::string_view text) {
-    json_cursor in{text};
+    detail::json_cursor in{text, "latency_histogram"};
     parts p;
     std::uint32_t seen = 0;
     auto take = [&](std::uint32_t bit, std::string_view key) {
@@ -530,10 +532,10 @@ class latency_histogram {
   }
 
   void record_overflow(std::uint64_t us, std::uint64_t count) noexcept {
-    overflow_count_ = add_saturated(overflow_count_, count);
-    overflow_sum_us_ = add_saturated(overflow_sum_us_, mul_saturated(us, count));
-    count_ = add_saturated(count_, count);
-    sum_us_ = add_saturated(sum_us_, mul_saturated(us, count));
+    overflow_count_ = detail::add_saturated(overflow_count_, count);
+    overflow_sum_us_ = detail::add_saturated(overflow_sum_us_, detail::mul_saturated(us, count));
+    count_ = detail::add_saturated(count_, count);
+    sum_us_ = detail::add_saturated(sum_us_, detail::mul_saturated(us, count));
     min_us_ = std::min(min_us_, us);
     max_us_ = std::max(max_us_, us);
   }
@@ -553,18 +555,8 @@ class latency_histogram {
     }
   }
 
-  static constexpr std::uint64_t add_saturated(std::uint64_t a, std::uint64_t b) noexcept {
-    const std::uint64_t sum = a + b;
-    return sum < a ? std::numeric_limits<std::uint64_t>::max() : sum;
-  }
-  static constexpr std::uint64_t mul_saturated(std::uint64_t a, std::uint64_t b) noexcept {
-    if (b != 0 && a > std::numeric_limits<std::uint64_t>::max() / b)
-      return std::numeric_limits<std::uint64_t>::max();
-    return a * b;
-  }
-
   [[noreturn]] static void fail(const std::string& what) {
-    throw std::runtime_error("latency_histogram::" + what);
+    detail::throw_codec_error("latency_histogram", what);
   }
 
   // What both readers produce before the common validation.
@@ -590,10 +582,10 @@ class latency_histogram {
       if (e > 0 && en.index <= p.entries[e - 1].index) bad("buckets not in ascending order");
       if (en.count == 0) bad("empty bucket listed");
       h.counts_[en.index] = en.count;
-      total = add_saturated(total, en.count);
+      total = detail::add_saturated(total, en.count);
       const std::uint64_t lower = lower_edge_of(en.index);
-      low_sum = add_saturated(low_sum, mul_saturated(lower, en.count));
-      high_sum = add_saturated(high_sum, mul_saturated(bucket_upper_us(lower) - 1, en.count));
+      low_sum = detail::add_saturated(low_sum, detail::mul_saturated(lower, en.count));
+      high_sum = detail::add_saturated(high_sum, detail::mul_saturated(bucket_upper_us(lower) - 1, en.count));
     }
     // Saturating sums are order-free, so even a saturated histogram adds up exactly; and no
     // bucket exceeding count_ is what keeps record_us()'s increments from wrapping.
@@ -612,7 +604,7 @@ class latency_histogram {
           (p.overflow_count == 0 && last != highest))
         bad("max is not in the highest non-empty bucket");
       if (p.overflow_count == 0 && p.overflow_sum_us != 0) bad("overflow sum without overflow");
-      if (p.overflow_sum_us < mul_saturated(p.overflow_count, tier2_end_us))
+      if (p.overflow_sum_us < detail::mul_saturated(p.overflow_count, tier2_end_us))
         bad("overflow sum below 5 s per overflow sample");
       if (p.sum_us != std::numeric_limits<std::uint64_t>::max()) {
         if (p.sum_us < p.overflow_sum_us) bad("sum below overflow sum");
@@ -631,99 +623,6 @@ class latency_histogram {
     return h;
   }
 
-  static void put_u32(std::string& out, std::uint32_t v) {
-    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static void put_u64(std::string& out, std::uint64_t v) {
-    for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static std::uint64_t fnv1a64(std::string_view bytes) noexcept {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (char c : bytes) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ull;
-    }
-    return hash;
-  }
-
-  struct byte_reader {
-    std::string_view bytes;
-    std::size_t offset = 0;
-    void need(std::size_t n) const {
-      if (bytes.size() - offset < n)
-        fail("from_binary: truncated input (" + std::to_string(bytes.size()) + " bytes, needs " +
-             std::to_string(offset + n) + " or more)");
-    }
-    std::uint64_t little_endian(int width) {
-      need(static_cast<std::size_t>(width));
-      std::uint64_t v = 0;
-      for (int b = 0; b < width; ++b)
-        v |= std::uint64_t{static_cast<unsigned char>(bytes[offset + b])} << (8 * b);
-      offset += static_cast<std::size_t>(width);
-      return v;
-    }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
-    std::uint64_t u64() { return little_endian(8); }
-  };
-
-  // Just enough JSON for the format above: objects, arrays, strings without escapes, and
-  // unsigned integers. Anything else is an error, which keeps the reader small and strict.
-  struct json_cursor {
-    std::string_view text;
-    std::size_t at = 0;
-    [[noreturn]] void error(const std::string& what) const {
-      fail("from_json: " + what + " at offset " + std::to_string(at));
-    }
-    void skip_space() noexcept {
-      while (at < text.size() &&
-             (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
-        ++at;
-    }
-    bool consume(char c) noexcept {
-      skip_space();
-      if (at < text.size() && text[at] == c) {
-        ++at;
-        return true;
-      }
-      return false;
-    }
-    void expect(char c) {
-      if (!consume(c))
-        error(at < text.size() ? std::string("expected '") + c + "'" : "unexpected end of input");
-    }
-    std::string_view string() {
-      expect('"');
-      const std::size_t start = at;
-      while (at < text.size() && text[at] != '"') {
-        if (text[at] == '\\' || static_cast<unsigned char>(text[at]) < 0x20)
-          error("unsupported character in string");
-        ++at;
-      }
-      if (at == text.size()) error("unterminated string");
-      return text.substr(start, at++ - start);
-    }
-    std::uint64_t number() {
-      skip_space();
-      const std::size_t start = at;
-      std::uint64_t v = 0;
-      while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-        const auto digit = static_cast<std::uint64_t>(text[at] - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
-          error("number out of range");
-        v = v * 10 + digit;
-        ++at;
-      }
-      if (at == start) error("expected an unsigned integer");
-      if (text[start] == '0' && at - start > 1) error("leading zero");
-      if (at < text.size() && (text[at] == '.' || text[at] == 'e' || text[at] == 'E'))
-        error("expected an unsigned integer");
-      return v;
-    }
-    void end() {
-      skip_space();
-      if (at != text.size()) error("trailing characters");
-    }
-  };
 
   std::vector<std::uint64_t> counts_;
   std::uint64_t count_ = 0;

@@ -21,6 +21,8 @@
 // as HdrHistogram does), so they carry the same relative error and merge exactly.
 // Counts saturate at 2^64 - 1 rather than wrap.
 
+#include <uring_cannon/detail/histogram_codec.hpp>
+
 #include <algorithm>
 #include <bit>
 #include <chrono>
@@ -147,7 +149,7 @@ class log_linear_histogram {
   void record(std::uint64_t value) noexcept {
     std::size_t index;
     if (value > highest_trackable_) [[unlikely]] {
-      clamped_ = add_saturated(clamped_, 1);
+      clamped_ = detail::add_saturated(clamped_, 1);
       index = clamp_index_;
     } else {
       index = index_of(value);
@@ -165,11 +167,11 @@ class log_linear_histogram {
     if (count == 0) return;
     std::size_t index = clamp_index_;
     if (value > highest_trackable_)
-      clamped_ = add_saturated(clamped_, count);
+      clamped_ = detail::add_saturated(clamped_, count);
     else
       index = index_of(value);
-    counts_[index] = add_saturated(counts_[index], count);
-    count_ = add_saturated(count_, count);
+    counts_[index] = detail::add_saturated(counts_[index], count);
+    count_ = detail::add_saturated(count_, count);
     min_ = std::min(min_, value);
     max_ = std::max(max_, value);
   }
@@ -252,7 +254,7 @@ class log_linear_histogram {
     const std::uint64_t rank = rank_of(q);
     std::uint64_t cumulative = 0;
     for (std::size_t i = first_slot(); i <= last_slot(); ++i) {
-      cumulative = add_saturated(cumulative, counts_[i]);
+      cumulative = detail::add_saturated(cumulative, counts_[i]);
       if (cumulative >= rank) return std::min(value_at_index(i) + (width_at_index(i) - 1), max_);
     }
     return max_;
@@ -303,7 +305,7 @@ class log_linear_histogram {
       std::uint64_t cumulative = 0;
       for (std::size_t i = first_slot(); i <= last_slot(); ++i) {
         if (counts_[i] == 0) continue;
-        cumulative = add_saturated(cumulative, counts_[i]);
+        cumulative = detail::add_saturated(cumulative, counts_[i]);
         if (cumulative >= count_) {
           if (levels_left) row(i, level, cumulative);
           row(i, 100.0, cumulative);
@@ -350,9 +352,9 @@ class log_linear_histogram {
                                   std::to_string(other.highest_trackable_) + ")");
     if (other.count_ == 0) return;
     for (std::size_t i = other.first_slot(); i <= other.last_slot(); ++i)
-      counts_[i] = add_saturated(counts_[i], other.counts_[i]);
-    count_ = add_saturated(count_, other.count_);
-    clamped_ = add_saturated(clamped_, other.clamped_);
+      counts_[i] = detail::add_saturated(counts_[i], other.counts_[i]);
+    count_ = detail::add_saturated(count_, other.count_);
+    clamped_ = detail::add_saturated(clamped_, other.clamped_);
     min_ = std::min(min_, other.min_);
     max_ = std::max(max_, other.max_);
   }
@@ -389,32 +391,32 @@ class log_linear_histogram {
   std::string to_binary() const {
     std::string out;
     out.append(binary_magic, sizeof binary_magic);
-    put_u32(out, format_version);
-    put_u32(out, static_cast<std::uint32_t>(significant_digits_));
-    put_u64(out, highest_trackable_);
-    put_u64(out, count_);
-    put_u64(out, min_value());
-    put_u64(out, max_);
-    put_u64(out, clamped_);
+    detail::put_u32(out, format_version);
+    detail::put_u32(out, static_cast<std::uint32_t>(significant_digits_));
+    detail::put_u64(out, highest_trackable_);
+    detail::put_u64(out, count_);
+    detail::put_u64(out, min_value());
+    detail::put_u64(out, max_);
+    detail::put_u64(out, clamped_);
     const std::size_t entries_at = out.size();
-    put_u32(out, 0);
+    detail::put_u32(out, 0);
     std::uint32_t entries = 0;
     for (std::size_t i = first_slot(); count_ != 0 && i <= last_slot(); ++i) {
       if (counts_[i] == 0) continue;
-      put_u32(out, static_cast<std::uint32_t>(i));
-      put_u64(out, counts_[i]);
+      detail::put_u32(out, static_cast<std::uint32_t>(i));
+      detail::put_u64(out, counts_[i]);
       ++entries;
     }
     for (int b = 0; b < 4; ++b)
       out[entries_at + static_cast<std::size_t>(b)] =
           static_cast<char>((entries >> (8 * b)) & 0xff);
-    put_u64(out, fnv1a64(out));
+    detail::put_u64(out, detail::fnv1a64(out));
     return out;
   }
 
   /// Reads to_binary()'s output; throws std::runtime_error on bad, foreign or truncated input.
   static log_linear_histogram from_binary(std::string_view bytes) {
-    byte_reader in{bytes};
+    detail::byte_reader in{bytes, "log_linear_histogram"};
     if (bytes.size() < sizeof binary_magic ||
         std::memcmp(bytes.data(), binary_magic, sizeof binary_magic) != 0)
       fail("from_binary: not a uring_cannon log_linear_histogram (bad magic)");
@@ -440,7 +442,7 @@ class log_linear_histogram {
       p.entries.push_back({index, in.u64()});
     }
     const std::size_t body = in.offset;
-    if (in.u64() != fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
+    if (in.u64() != detail::fnv1a64(bytes.substr(0, body))) fail("from_binary: checksum mismatch");
     if (in.offset != bytes.size()) fail("from_binary: trailing bytes after the histogram");
     fill(h, p, "from_binary");
     return h;
@@ -471,7 +473,7 @@ class log_linear_histogram {
   /// Reads to_json()'s output (whitespace and key order free); throws std::runtime_error on
   /// anything else.
   static log_linear_histogram from_json(std::string_view text) {
-    json_cursor in{text};
+    detail::json_cursor in{text, "log_linear_histogram"};
     parts p;
     std::vector<std::pair<std::uint64_t, std::uint64_t>> values;  // (lowest, count)
     std::uint32_t seen = 0;
@@ -604,13 +606,8 @@ class log_linear_histogram {
     return ns < 0 ? 0 : static_cast<std::uint64_t>(ns);
   }
 
-  static constexpr std::uint64_t add_saturated(std::uint64_t a, std::uint64_t b) noexcept {
-    const std::uint64_t sum = a + b;
-    return sum < a ? std::numeric_limits<std::uint64_t>::max() : sum;
-  }
-
   [[noreturn]] static void fail(const std::string& what) {
-    throw std::runtime_error("log_linear_histogram::" + what);
+    detail::throw_codec_error("log_linear_histogram", what);
   }
 
   // What both readers produce before the common validation.
@@ -643,7 +640,7 @@ class log_linear_histogram {
       if (e > 0 && en.index <= p.entries[e - 1].index) bad("buckets not in ascending order");
       if (en.count == 0) bad("empty bucket listed");
       h.counts_[en.index] = en.count;
-      total = add_saturated(total, en.count);
+      total = detail::add_saturated(total, en.count);
     }
     // Saturating sums are order-free, so even a saturated histogram adds up exactly; and no
     // bucket exceeding count_ is what keeps record()'s increments from wrapping.
@@ -666,100 +663,6 @@ class log_linear_histogram {
     h.max_ = p.max;
   }
 
-  static void put_u32(std::string& out, std::uint32_t v) {
-    for (int b = 0; b < 4; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static void put_u64(std::string& out, std::uint64_t v) {
-    for (int b = 0; b < 8; ++b) out.push_back(static_cast<char>((v >> (8 * b)) & 0xff));
-  }
-  static std::uint64_t fnv1a64(std::string_view bytes) noexcept {
-    std::uint64_t hash = 0xcbf29ce484222325ull;
-    for (char c : bytes) {
-      hash ^= static_cast<unsigned char>(c);
-      hash *= 0x100000001b3ull;
-    }
-    return hash;
-  }
-
-  struct byte_reader {
-    std::string_view bytes;
-    std::size_t offset = 0;
-    void need(std::size_t n) const {
-      if (bytes.size() - offset < n)
-        fail("from_binary: truncated input (" + std::to_string(bytes.size()) + " bytes, needs " +
-             std::to_string(offset + n) + " or more)");
-    }
-    std::uint64_t little_endian(int width) {
-      need(static_cast<std::size_t>(width));
-      std::uint64_t v = 0;
-      for (int b = 0; b < width; ++b)
-        v |= std::uint64_t{static_cast<unsigned char>(bytes[offset + static_cast<std::size_t>(b)])}
-             << (8 * b);
-      offset += static_cast<std::size_t>(width);
-      return v;
-    }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
-    std::uint64_t u64() { return little_endian(8); }
-  };
-
-  // Just enough JSON for the format above: objects, arrays, strings without escapes, and
-  // unsigned integers. Anything else is an error, which keeps the reader small and strict.
-  struct json_cursor {
-    std::string_view text;
-    std::size_t at = 0;
-    [[noreturn]] void error(const std::string& what) const {
-      fail("from_json: " + what + " at offset " + std::to_string(at));
-    }
-    void skip_space() noexcept {
-      while (at < text.size() &&
-             (text[at] == ' ' || text[at] == '\t' || text[at] == '\n' || text[at] == '\r'))
-        ++at;
-    }
-    bool consume(char c) noexcept {
-      skip_space();
-      if (at < text.size() && text[at] == c) {
-        ++at;
-        return true;
-      }
-      return false;
-    }
-    void expect(char c) {
-      if (!consume(c))
-        error(at < text.size() ? std::string("expected '") + c + "'" : "unexpected end of input");
-    }
-    std::string_view string() {
-      expect('"');
-      const std::size_t start = at;
-      while (at < text.size() && text[at] != '"') {
-        if (text[at] == '\\' || static_cast<unsigned char>(text[at]) < 0x20)
-          error("unsupported character in string");
-        ++at;
-      }
-      if (at == text.size()) error("unterminated string");
-      return text.substr(start, at++ - start);
-    }
-    std::uint64_t number() {
-      skip_space();
-      const std::size_t start = at;
-      std::uint64_t v = 0;
-      while (at < text.size() && text[at] >= '0' && text[at] <= '9') {
-        const auto digit = static_cast<std::uint64_t>(text[at] - '0');
-        if (v > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
-          error("number out of range");
-        v = v * 10 + digit;
-        ++at;
-      }
-      if (at == start) error("expected an unsigned integer");
-      if (text[start] == '0' && at - start > 1) error("leading zero");
-      if (at < text.size() && (text[at] == '.' || text[at] == 'e' || text[at] == 'E'))
-        error("expected an unsigned integer");
-      return v;
-    }
-    void end() {
-      skip_space();
-      if (at != text.size()) error("trailing characters");
-    }
-  };
 
   int significant_digits_;
   std::uint64_t highest_trackable_;

@@ -51,7 +51,6 @@ struct op_slot {
   std::uint32_t generation = 1;
   std::uint16_t pending = 0;       ///< final CQEs still to come (2 with a linked timeout)
   std::uint16_t buffer_group = 0;  ///< for returning a stale CQE's provided buffer
-  bool uses_buffers = false;
   bool primary_done = false;       ///< the operation's own final CQE has arrived
   bool cancel_sent = false;
   bool result_is_fd = false;       ///< a stale result is a descriptor nobody will close: close it
@@ -75,7 +74,6 @@ class op_table {
     free_head_ = slot.next_free;
     slot.owner = owner;
     slot.pending = pending;
-    slot.uses_buffers = false;
     slot.primary_done = false;
     slot.cancel_sent = false;
     slot.result_is_fd = false;

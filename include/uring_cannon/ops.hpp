@@ -172,7 +172,6 @@ struct recv_op {
     io_uring_prep_recv(sqe, fd, nullptr, buffers->buffer_size(), 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = buffers->group();
-    slot.uses_buffers = true;
     slot.buffer_group = buffers->group();
   }
   io_result<buffer_lease> result(int res, std::uint32_t flags, scheduler&) const noexcept {

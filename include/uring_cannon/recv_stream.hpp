@@ -27,7 +27,6 @@ class recv_stream : public detail::multishot_stream<recv_stream> {
     io_uring_prep_recv_multishot(sqe, self.fd(), nullptr, 0, 0);
     sqe->flags |= IOSQE_BUFFER_SELECT;
     sqe->buf_group = self.buffers()->group();
-    slot.uses_buffers = true;
     slot.buffer_group = self.buffers()->group();
   }
   static void discard(detail::cqe_record record, buffer_ring* buffers) noexcept {
