@@ -1,0 +1,107 @@
+#pragma once
+// What a load run is asked to do (load_config) and what it measured (load_results). The CLI fills
+// a load_config from gcannon's flags; a C++ user fills one by hand and calls run_load().
+
+#include <uring_cannon/latency_histogram.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace uring_cannon {
+
+/// One load run. Defaults are gcannon's.
+struct load_config {
+  std::string url;                         ///< http://host[:port][/path] or http+unix:///sock:/path; may be empty with raw_files
+  std::vector<std::string> raw_files;      ///< raw request templates (--raw); connections rotate through them on reconnect
+  unsigned connections = 100;              ///< total, split over threads (the first connections % threads get one more)
+  unsigned threads = 1;
+  std::chrono::milliseconds duration = std::chrono::seconds(10);
+  unsigned pipeline = 1;                   ///< requests in flight per connection, at most max_pipeline
+  std::uint64_t requests_per_connection = 0;  ///< reconnect after this many responses; 0 = keep-alive forever
+  int expected_status = 200;               ///< only its class (2xx...5xx) is compared
+  bool websocket = false;                  ///< upgrade, then echo text frames
+  std::string ws_message = "hello";
+  std::uint32_t recv_buffer_size = 4096;   ///< bytes per provided receive buffer (min 512)
+  unsigned recv_buffers = 4096;            ///< provided buffers per worker thread
+  bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
+  bool per_template_latency = false;       ///< a latency histogram per raw template
+  std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
+  std::chrono::milliseconds timeout = std::chrono::seconds(5);        ///< no progress for this long: a timeout error, reconnect
+
+  static constexpr unsigned max_pipeline = 64;
+  static constexpr std::uint32_t min_recv_buffer_size = 512;
+};
+
+/// Responses by status class.
+struct status_counts {
+  std::uint64_t s2xx = 0, s3xx = 0, s4xx = 0, s5xx = 0, other = 0;
+
+  void count(int status) noexcept {
+    switch (status / 100) {
+      case 2: ++s2xx; break;
+      case 3: ++s3xx; break;
+      case 4: ++s4xx; break;
+      case 5: ++s5xx; break;
+      default: ++other; break;
+    }
+  }
+  std::uint64_t total() const noexcept { return s2xx + s3xx + s4xx + s5xx + other; }
+  /// Responses whose class differs from `expected`'s.
+  std::uint64_t unexpected(int expected) const noexcept {
+    switch (expected / 100) {
+      case 2: return total() - s2xx;
+      case 3: return total() - s3xx;
+      case 4: return total() - s4xx;
+      case 5: return total() - s5xx;
+      default: return total() - other;
+    }
+  }
+  void merge(const status_counts& o) noexcept {
+    s2xx += o.s2xx; s3xx += o.s3xx; s4xx += o.s4xx; s5xx += o.s5xx; other += o.other;
+  }
+};
+
+/// Errors that ended or disturbed a connection; each one is followed by a reconnect.
+struct error_counts {
+  std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
+  std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or handshake
+  std::uint64_t timeout = 0;  ///< no byte arrived for load_config::timeout while requests were outstanding
+  void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
+  std::uint64_t total() const noexcept { return connect + read + timeout; }
+};
+
+/// Counts for one raw template.
+struct template_results {
+  std::string path;                 ///< the file it came from
+  std::uint64_t responses = 0;
+  status_counts status;
+  latency_histogram latency;        ///< recorded only with per_template_latency
+};
+
+/// What a run measured, after the warm-up, merged over every thread.
+struct load_results {
+  std::string target;               ///< "host:port/path" as gcannon prints it (":80" left out)
+  double elapsed_sec = 0;           ///< measured time, warm-up excluded
+  std::uint64_t requests = 0;       ///< requests (or WebSocket frames) sent
+  std::uint64_t responses = 0;      ///< complete responses (or frames) received
+  std::uint64_t bytes_read = 0;
+  status_counts status;
+  error_counts errors;
+  std::uint64_t reconnects = 0;     ///< connections reopened (after -r responses or an error)
+  std::uint64_t ws_upgrades = 0;    ///< successful WebSocket handshakes
+  std::uint64_t ws_frames = 0;      ///< WebSocket frames received
+  latency_histogram latency;
+  std::vector<template_results> per_template;  ///< one per raw template when there are several
+  std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
+  bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
+
+  double requests_per_second() const noexcept { return elapsed_sec > 0 ? double(responses) / elapsed_sec : 0; }
+  double bytes_per_second() const noexcept { return elapsed_sec > 0 ? double(bytes_read) / elapsed_sec : 0; }
+  std::uint64_t unexpected_status(int expected) const noexcept { return status.unexpected(expected); }
+  /// gcannon's exit code: 1 when any response had an unexpected status class, else 0.
+  int exit_code(int expected) const noexcept { return unexpected_status(expected) > 0 ? 1 : 0; }
+};
+
+}  // namespace uring_cannon
