@@ -80,6 +80,15 @@ struct template_results {
   latency_histogram latency;        ///< recorded only with per_template_latency
 };
 
+/// A live look at a run in progress (the TUI and progress line read it once a second).
+struct load_progress {
+  double elapsed_sec = 0;           ///< since the warm-up ended (negative during warm-up)
+  double duration_sec = 0;          ///< the planned measured duration
+  std::uint64_t responses = 0;      ///< so far, warm-up excluded
+  std::uint64_t bytes_read = 0;
+  std::uint64_t errors = 0;         ///< connect + read + timeout
+};
+
 /// What a run measured, after the warm-up, merged over every thread.
 struct load_results {
   std::string target;               ///< "host:port/path" as gcannon prints it (":80" left out)
