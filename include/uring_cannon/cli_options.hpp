@@ -1,0 +1,317 @@
+#pragma once
+// ucannon's command line: gcannon's flags with gcannon's defaults and parsing rules, and its
+// number-reading defects fixed. parse_cli() only reads words; it touches no file and no network
+// (the URL, the raw files and the history are the caller's business), so it is cheap to test.
+//
+// The rules, gcannon's unless marked "ucannon":
+//  * Arguments come in any order. A word that does not start with '-' is the URL; the last wins.
+//  * A value flag takes the next word even when it starts with '-' (`-c -5` reads "-5" and
+//    rejects it). ucannon: a long flag also takes `--flag=value`.
+//  * An unknown flag, or neither a URL nor --raw: the usage line on stderr, exit 1.
+//    `--recv-buf` below 512: `Error: --recv-buf must be at least 512`, exit 1.
+//  * `-p` above 64 is silently capped at 64; ucannon caps `-b` above 100 at 100 the same way.
+//  * `--clear-history`, `--help` and `--version` act where they stand: the words after them are
+//    not read (gcannon clears its history the moment it reads the flag).
+//  * ucannon: every number is validated. gcannon read them with atoi, so `-c abc` meant 0, `-t 0`
+//    divided by zero, `-p 0` corrupted the heap and `-d 500ms` meant 500 s. Here a value that is
+//    not a whole number in range, a negative number, an unknown duration unit or a missing value
+//    is an `Error: ...` naming the flag and the value, exit 2.
+//  * ucannon: `-c` below `-t` is an error (exit 2) rather than a silent clamp: every thread needs
+//    at least one connection, and quietly running fewer threads than asked would skew a benchmark.
+//  * ucannon: `--json` wins over `--tui` (gcannon drew its progress bar into the JSON stream).
+
+#include <uring_cannon/detail/ascii.hpp>
+#include <uring_cannon/load_config.hpp>
+#include <uring_cannon/or_error.hpp>
+#include <uring_cannon/version.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uring_cannon {
+
+/// Everything the ucannon command line asks for.
+struct cli_options {
+  load_config config;          ///< the run itself (url, raw_files, -c -t -d -p -r -s, ...)
+  bool json = false;           ///< --json (clears tui)
+  bool tui = false;            ///< --tui
+  bool clear_history = false;  ///< --clear-history: clear, print "Run history cleared.", exit 0
+  bool help = false;           ///< --help / -h: print cli_help() on stdout, exit 0
+  bool version = false;        ///< --version / -V: print cli_version() on stdout, exit 0
+  int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
+
+  static constexpr int max_buckets = 100;
+  static constexpr unsigned max_connections = 1'000'000;
+  static constexpr unsigned max_threads = 1024;
+  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+};
+
+/// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
+inline constexpr int cli_exit_usage = 1;      ///< gcannon's: unknown flag, no target, --recv-buf < 512
+inline constexpr int cli_exit_bad_value = 2;  ///< ucannon's: a flag's value is invalid
+
+/// parse_cli()'s answer: options to run with, or a message for stderr and an exit status.
+struct cli_result {
+  cli_options options;   ///< meaningful when ok()
+  std::string message;   ///< for stderr, newline-terminated; empty when ok()
+  int exit_code = 0;     ///< cli_exit_usage or cli_exit_bad_value when !ok()
+
+  bool ok() const noexcept { return message.empty(); }
+};
+
+/// `ucannon <version>\n`.
+inline std::string cli_version() { return std::string("ucannon ") + version_string + "\n"; }
+
+/// The one-line usage that an unknown flag or a missing target prints to stderr.
+inline std::string cli_usage() {
+  return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
+         "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
+         "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
+         "[--warmup <duration>] [--clear-history] [--help] [--version]\n";
+}
+
+/// The --help text: every flag, its default, the duration syntax and the exit statuses.
+inline std::string cli_help() {
+  std::string text = std::string("ucannon ") + version_string +
+                     " - io_uring HTTP/1.1 and WebSocket load generator, a drop-in for gcannon\n\n";
+  text += R"(Usage: ucannon <url> [options]
+       ucannon -R file1,file2,... [options]
+
+Target
+  <url>                 http://host[:port][/path]; the last word not starting with '-' wins
+  -R, --raw F1,F2,...   raw request files, each sent byte for byte (pipelined -p times);
+                        connections rotate through them on reconnect. Placeholders:
+                        {RAND:min:max} and {SEQ:start}. Without <url>, host and port come from
+                        the first file's Host header
+
+Load                                                                      default
+  -c N                  total connections, split evenly over the threads    100
+  -t N                  worker threads, one io_uring each (at most -c)      1
+  -d D                  duration of the measurement                         10s
+  -p N                  pipeline depth; above 64 is capped at 64            1
+  -r N                  responses per connection, then it is reopened;      0 (keep-alive)
+                        0 = never
+  -s CODE               expected status; only its class (2xx..5xx) counts   200
+  --ws                  WebSocket echo mode: upgrade, then text frames      off
+  --ws-msg TEXT         WebSocket payload; implies --ws                     hello
+  --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --timeout D           no byte for D with requests outstanding: a          5s
+                        timeout error, and the connection is reopened
+  --warmup D            excluded from every count and histogram; 0 = none   100ms
+  --cqe-latency         stop the latency clock when the completion          off
+                        arrives, before parsing
+  --per-tpl-latency     a latency histogram per raw template                off
+
+Output
+  (default)             gcannon's text report
+  --json                one JSON object on stdout, nothing else; wins over --tui
+  --tui                 live progress bar and req/s sparkline, then result tables, the latency
+                        histogram and run-history charts. Colour only on a terminal; NO_COLOR
+                        (set and non-empty) or TERM=dumb turn it off
+  -b, --buckets N       histogram bars in --tui, 1..100 (more: 100)         10
+  --clear-history       delete the run history (~/.ucannon/history.bin) and exit
+  -h, --help            print this help and exit
+  -V, --version         print the version and exit
+
+Numbers and durations
+  Value flags take the next word even when it starts with '-'; long flags also accept
+  --flag=value. Numbers are whole and non-negative. A duration is a whole number with an
+  optional unit: ms, s (the default), m or h, e.g. 5, 5s, 500ms, 2m, 1h. gcannon read these
+  with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s); ucannon rejects them instead.
+
+Exit status
+  0  the run finished and every response had the expected status class
+  1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
+     --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
+  2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
+     100..599, -d/--timeout of 0, ...), an unknown duration unit, a missing value, or
+     -c below -t (each thread needs a connection)
+)";
+  return text;
+}
+
+namespace detail {
+
+inline constexpr std::uint64_t cli_max_duration_ms = 8760ull * 3600 * 1000;  // a year: no overflow anywhere
+
+// "5", "5s", "500ms", "2m", "1h" (units case-insensitive, as gcannon's 'S' and 'M') -> ms.
+inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexcept {
+  std::size_t digits = 0;
+  while (digits < text.size() && is_digit(text[digits])) ++digits;
+  const std::string_view unit = text.substr(digits);
+  std::uint64_t scale = 0;
+  if (unit.empty() || iequals(unit, "s")) scale = 1000;
+  else if (iequals(unit, "ms")) scale = 1;
+  else if (iequals(unit, "m")) scale = 60'000;
+  else if (iequals(unit, "h")) scale = 3'600'000;
+  else return std::nullopt;
+  const auto value = parse_decimal(text.substr(0, digits), cli_max_duration_ms / scale);
+  if (!value) return std::nullopt;
+  return *value * scale;
+}
+
+inline std::string cli_value_error(std::string_view flag, std::string_view expects, std::string_view value) {
+  return "Error: " + std::string(flag) + " expects " + std::string(expects) + ", got '" + std::string(value) +
+         "'\n";
+}
+
+}  // namespace detail
+
+/// Reads a duration as ucannon's -d, --timeout and --warmup do: a whole number with an optional
+/// unit, ms, s (default), m or h, at most a year. Zero is accepted (callers that need more say so).
+inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  const auto ms = detail::cli_duration_ms(text);
+  if (!ms) return or_error<std::chrono::milliseconds>::failure(
+      "'" + std::string(text) + "' is not a duration such as 10, 10s, 500ms, 2m or 1h");
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+}
+
+/// Parses ucannon's command line (argv[0] is the program name and is skipped). Never throws on
+/// bad input: a bad command line comes back as !ok() with its message and exit status.
+inline cli_result parse_cli(int argc, const char* const* argv) {
+  cli_result result;
+  cli_options& o = result.options;
+  load_config& c = o.config;
+  bool url_given = false;
+
+  auto fail = [&](std::string message, int code) {
+    result.message = std::move(message);
+    result.exit_code = code;
+    return result;
+  };
+  auto usage_error = [&](std::string why) { return fail("Error: " + why + "\n" + cli_usage(), cli_exit_usage); };
+
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i] ? argv[i] : "";
+    if (word.empty() || word.front() != '-') {
+      c.url = std::string(word);
+      url_given = !word.empty();
+      continue;
+    }
+    std::string_view flag = word;
+    std::optional<std::string_view> attached;  // --flag=value
+    if (word.size() > 2 && word[1] == '-') {
+      if (const auto eq = word.find('='); eq != std::string_view::npos) {
+        flag = word.substr(0, eq);
+        attached = word.substr(eq + 1);
+      }
+    }
+
+    // Flags without a value.
+    bool* toggle = nullptr;
+    if (flag == "--ws") toggle = &c.websocket;
+    else if (flag == "--tui") toggle = &o.tui;
+    else if (flag == "--json") toggle = &o.json;
+    else if (flag == "--cqe-latency") toggle = &c.cqe_latency;
+    else if (flag == "--per-tpl-latency") toggle = &c.per_template_latency;
+    else if (flag == "--clear-history") toggle = &o.clear_history;
+    else if (flag == "--help" || flag == "-h") toggle = &o.help;
+    else if (flag == "--version" || flag == "-V") toggle = &o.version;
+    if (toggle) {
+      if (attached) return fail("Error: " + std::string(flag) + " takes no value, got '" + std::string(word) + "'\n",
+                                cli_exit_bad_value);
+      *toggle = true;
+      if (o.help || o.version || o.clear_history) return result;  // acts where it stands
+      continue;
+    }
+
+    const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
+                       flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
+                       flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
+                       flag == "--timeout" || flag == "--warmup";
+    if (!known) return usage_error("unknown option '" + std::string(word) + "'");
+
+    std::string_view value;
+    if (attached) {
+      value = *attached;
+    } else if (i + 1 < argc && argv[i + 1]) {
+      value = argv[++i];
+    } else {
+      return fail("Error: " + std::string(flag) + " needs a value\n", cli_exit_bad_value);
+    }
+
+    auto number = [&](std::uint64_t min, std::uint64_t max) -> std::optional<std::uint64_t> {
+      const auto n = detail::parse_decimal(value, max);
+      if (!n || *n < min) return std::nullopt;
+      return n;
+    };
+    // 1 or more, where anything above `cap` (however many digits) counts as `cap`: gcannon's -p rule.
+    auto capped = [&](std::uint64_t cap) -> std::optional<std::uint64_t> {
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+      const auto n = detail::parse_decimal(value);
+      if (n && *n == 0) return std::nullopt;
+      return (!n || *n > cap) ? cap : *n;
+    };
+    auto bad = [&](std::string_view expects) { return fail(detail::cli_value_error(flag, expects, value), cli_exit_bad_value); };
+
+    if (flag == "-c") {
+      const auto n = number(1, cli_options::max_connections);
+      if (!n) return bad("a number of connections from 1 to 1000000");
+      c.connections = static_cast<unsigned>(*n);
+    } else if (flag == "-t") {
+      const auto n = number(1, cli_options::max_threads);
+      if (!n) return bad("a number of threads from 1 to 1024");
+      c.threads = static_cast<unsigned>(*n);
+    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup") {
+      const auto ms = detail::cli_duration_ms(value);
+      const bool zero_ok = flag == "--warmup";
+      if (!ms || (*ms == 0 && !zero_ok))
+        return bad(zero_ok ? "a duration such as 0, 100ms, 1s or 2m"
+                           : "a duration above 0 such as 10, 10s, 500ms, 2m or 1h");
+      const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
+      (flag == "-d" ? c.duration : flag == "--timeout" ? c.timeout : c.warmup) = d;
+    } else if (flag == "-p") {
+      const auto n = capped(load_config::max_pipeline);
+      if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
+      c.pipeline = static_cast<unsigned>(*n);
+    } else if (flag == "-r") {
+      const auto n = detail::parse_decimal(value);
+      if (!n) return bad("a number of responses per connection (0 = unlimited)");
+      c.requests_per_connection = *n;
+    } else if (flag == "-s") {
+      const auto n = number(100, 599);
+      if (!n) return bad("an HTTP status code from 100 to 599");
+      c.expected_status = static_cast<int>(*n);
+    } else if (flag == "--raw" || flag == "-R") {
+      // Empty items are skipped, as gcannon's strtok did ("a.raw,b.raw," is two files).
+      std::vector<std::string> files;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        if (comma != 0) files.emplace_back(rest.substr(0, comma));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      if (files.empty()) return bad("a comma-separated list of raw request files");
+      c.raw_files = std::move(files);  // the last --raw wins, as in gcannon
+    } else if (flag == "--ws-msg") {
+      c.ws_message = std::string(value);
+      c.websocket = true;
+    } else if (flag == "-b" || flag == "--buckets") {
+      const auto n = capped(cli_options::max_buckets);
+      if (!n) return bad("a number of histogram bars from 1 to 100 (more counts as 100)");
+      o.buckets = static_cast<int>(*n);
+    } else if (flag == "--recv-buf") {
+      // A too-small buffer keeps gcannon's message and status; anything else is a bad value.
+      const auto n = detail::parse_decimal(value, cli_options::max_recv_buffer_size);
+      if (!n) return bad("a buffer size in bytes from 512 to 1048576");
+      if (*n < load_config::min_recv_buffer_size)
+        return fail("Error: --recv-buf must be at least 512\n", cli_exit_usage);
+      c.recv_buffer_size = static_cast<std::uint32_t>(*n);
+    }
+  }
+
+  if (!url_given && c.raw_files.empty()) return usage_error("no target: give a URL or --raw files");
+  if (c.connections < c.threads)
+    return fail("Error: -c " + std::to_string(c.connections) + " is less than -t " + std::to_string(c.threads) +
+                    ": each thread needs at least one connection\n",
+                cli_exit_bad_value);
+  if (o.json) o.tui = false;
+  return result;
+}
+
+}  // namespace uring_cannon

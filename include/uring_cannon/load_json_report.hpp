@@ -1,0 +1,160 @@
+#pragma once
+// ucannon's --json output: gcannon 0.5.3's object, field for field (names, order, types and
+// meaning), laid out as gcannon lays it out, followed by ucannon's own fields.
+//
+//   version         string   the tool's version (ucannon's, not gcannon's)
+//   target          string   host[:port]/path, ":80" left out (load_results::target)
+//   mode            string   "http" or "websocket"
+//   connections, threads, pipeline_depth, duration_sec      integers
+//   elapsed_sec     number   3 decimals, warm-up excluded
+//   requests, responses                                     integers
+//   rps, bandwidth_bps  number  2 decimals; bandwidth is bytes (not bits) per second
+//   bytes_read      integer
+//   latency_us      {avg, p50, p90, p99, p999, samples} integers (µs, lower bucket edges;
+//                   avg is the integer part of the mean), then ucannon's "max" and "overflow"
+//   ws_upgrades, ws_frames   integers, WebSocket mode only, right after latency_us
+//   status          {2xx, 3xx, 4xx, 5xx, other}
+//   errors          {connect, read, timeout}
+//   reconnects      integer
+//   per_template    with more than one template: [{responses, 2xx[, latency_us {avg, p50, p99}]}]
+//                   latency_us under --per-tpl-latency. ucannon writes it for every template,
+//                   zeros for one without samples, where gcannon left it out: one shape to read.
+// ucannon's additions, after all of gcannon's fields:
+//   tool            "ucannon"
+//   duration_ms     integer, the exact -d (duration_sec is whole seconds: -d 500ms gives 1)
+//   interrupted     boolean, stopped early (SIGINT)
+//   responses_per_second  [integers], one per whole second of the run
+// Strings are escaped properly (gcannon wrote them raw); invalid UTF-8 becomes U+FFFD.
+
+#include <uring_cannon/latency_histogram.hpp>
+#include <uring_cannon/load_config.hpp>
+#include <uring_cannon/load_text_report.hpp>
+#include <uring_cannon/version.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace uring_cannon {
+
+/// `text` as a JSON string literal, quotes included: `"` `\` and control characters escaped, and
+/// each byte that is not part of well-formed UTF-8 replaced by U+FFFD, so the output always parses.
+inline std::string json_quote(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A well-formed multi-byte sequence (no overlongs, no surrogates, at most U+10FFFF) is copied.
+    std::size_t length = 0;
+    std::uint32_t min = 0, code = 0;
+    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
+    bool valid = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) valid = false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    if (valid && (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) valid = false;
+    if (valid) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+/// -d in whole seconds for "duration_sec" (an integer in gcannon): exact for whole seconds,
+/// otherwise rounded to the nearest second and at least 1, so a consumer can divide by it.
+inline std::uint64_t json_duration_sec(std::chrono::milliseconds d) noexcept {
+  const auto ms = d.count() <= 0 ? 0 : static_cast<std::uint64_t>(d.count());
+  if (ms % 1000 == 0) return ms / 1000;
+  const std::uint64_t rounded = (ms + 500) / 1000;
+  return rounded == 0 ? 1 : rounded;
+}
+
+/// The --json document for one run (gcannon's layout, newline-terminated).
+inline std::string format_json(const load_config& config, const load_results& r) {
+  const latency_histogram& h = r.latency;
+  auto u = [](std::uint64_t v) { return std::to_string(v); };
+  std::string o = "{\n";
+  o += "  \"version\": " + json_quote(version_string) + ",\n";
+  o += "  \"target\": " + json_quote(r.target) + ",\n";
+  o += std::string("  \"mode\": \"") + (config.websocket ? "websocket" : "http") + "\",\n";
+  o += "  \"connections\": " + u(config.connections) + ",\n";
+  o += "  \"threads\": " + u(config.threads) + ",\n";
+  o += "  \"pipeline_depth\": " + u(config.pipeline) + ",\n";
+  o += "  \"duration_sec\": " + u(json_duration_sec(config.duration)) + ",\n";
+  o += "  \"elapsed_sec\": " + format_fixed(r.elapsed_sec, 3) + ",\n";
+  o += "  \"requests\": " + u(r.requests) + ",\n";
+  o += "  \"responses\": " + u(r.responses) + ",\n";
+  o += "  \"rps\": " + format_fixed(r.requests_per_second(), 2) + ",\n";
+  o += "  \"bandwidth_bps\": " + format_fixed(r.bytes_per_second(), 2) + ",\n";
+  o += "  \"bytes_read\": " + u(r.bytes_read) + ",\n";
+  o += "  \"latency_us\": {\"avg\": " + u(average_latency_us(h)) + ", \"p50\": " + u(h.quantile_us(0.5)) +
+       ", \"p90\": " + u(h.quantile_us(0.9)) + ", \"p99\": " + u(h.quantile_us(0.99)) + ", \"p999\": " +
+       u(h.quantile_us(0.999)) + ", \"samples\": " + u(h.count()) + ", \"max\": " + u(h.max_us()) +
+       ", \"overflow\": " + u(h.overflow_count()) + "},\n";
+  if (config.websocket) {
+    o += "  \"ws_upgrades\": " + u(r.ws_upgrades) + ",\n";
+    o += "  \"ws_frames\": " + u(r.ws_frames) + ",\n";
+  }
+  o += "  \"status\": {\"2xx\": " + u(r.status.s2xx) + ", \"3xx\": " + u(r.status.s3xx) + ", \"4xx\": " +
+       u(r.status.s4xx) + ", \"5xx\": " + u(r.status.s5xx) + ", \"other\": " + u(r.status.other) + "},\n";
+  o += "  \"errors\": {\"connect\": " + u(r.errors.connect) + ", \"read\": " + u(r.errors.read) +
+       ", \"timeout\": " + u(r.errors.timeout) + "},\n";
+  o += "  \"reconnects\": " + u(r.reconnects);
+  if (r.per_template.size() > 1) {
+    o += ",\n  \"per_template\": [";
+    for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+      const template_results& t = r.per_template[i];
+      o += i > 0 ? ",\n    " : "\n    ";
+      o += "{\"responses\": " + u(t.responses) + ", \"2xx\": " + u(t.status.s2xx);
+      if (config.per_template_latency)
+        o += ", \"latency_us\": {\"avg\": " + u(average_latency_us(t.latency)) + ", \"p50\": " +
+             u(t.latency.quantile_us(0.5)) + ", \"p99\": " + u(t.latency.quantile_us(0.99)) + "}";
+      o += "}";
+    }
+    o += "\n  ]";
+  }
+  o += ",\n  \"tool\": \"ucannon\"";
+  o += ",\n  \"duration_ms\": " + u(static_cast<std::uint64_t>(config.duration.count() < 0 ? 0 : config.duration.count()));
+  o += std::string(",\n  \"interrupted\": ") + (r.interrupted ? "true" : "false");
+  o += ",\n  \"responses_per_second\": [";
+  for (std::size_t i = 0; i < r.responses_per_second.size(); ++i) {
+    if (i > 0) o += ", ";
+    o += u(r.responses_per_second[i]);
+  }
+  o += "]\n}\n";
+  return o;
+}
+
+}  // namespace uring_cannon

@@ -1,0 +1,302 @@
+#include <uring_cannon/cli_options.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace uc = uring_cannon;
+using namespace std::chrono_literals;
+
+namespace {
+
+uc::cli_result parse(std::initializer_list<const char*> words) {
+  std::vector<const char*> argv{"ucannon"};
+  argv.insert(argv.end(), words.begin(), words.end());
+  return uc::parse_cli(static_cast<int>(argv.size()), argv.data());
+}
+
+// A bad value: exit 2 and a message that starts "Error: " and names both the flag and the value.
+void require_bad_value(std::initializer_list<const char*> words, const std::string& flag, const std::string& value) {
+  const auto r = parse(words);
+  INFO("flag " << flag << " value '" << value << "'");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.exit_code == uc::cli_exit_bad_value);
+  CHECK(r.message.rfind("Error: ", 0) == 0);
+  CHECK(r.message.find(flag) != std::string::npos);
+  CHECK(r.message.find("'" + value + "'") != std::string::npos);
+  CHECK(r.message.back() == '\n');
+  CHECK(r.message.find("Usage:") == std::string::npos);  // a value error is not a usage error
+}
+
+}  // namespace
+
+TEST_CASE("a URL alone gives gcannon's defaults", "[cli]") {
+  const auto r = parse({"http://127.0.0.1:8080/"});
+  REQUIRE(r.ok());
+  CHECK(r.exit_code == 0);
+  const uc::load_config& c = r.options.config;
+  CHECK(c.url == "http://127.0.0.1:8080/");
+  CHECK(c.raw_files.empty());
+  CHECK(c.connections == 100);
+  CHECK(c.threads == 1);
+  CHECK(c.duration == 10s);
+  CHECK(c.pipeline == 1);
+  CHECK(c.requests_per_connection == 0);
+  CHECK(c.expected_status == 200);
+  CHECK_FALSE(c.websocket);
+  CHECK(c.ws_message == "hello");
+  CHECK(c.recv_buffer_size == 4096);
+  CHECK_FALSE(c.cqe_latency);
+  CHECK_FALSE(c.per_template_latency);
+  CHECK(c.timeout == 5s);
+  CHECK(c.warmup == 100ms);
+  CHECK_FALSE(r.options.json);
+  CHECK_FALSE(r.options.tui);
+  CHECK_FALSE(r.options.clear_history);
+  CHECK_FALSE(r.options.help);
+  CHECK_FALSE(r.options.version);
+  CHECK(r.options.buckets == 10);
+}
+
+TEST_CASE("every flag sets its field, in any order", "[cli]") {
+  const auto r = parse({"-c", "64", "--tui", "-t", "4", "http://a/", "-d", "2m", "-p", "16", "-r", "10", "-s", "404",
+                        "--cqe-latency", "--per-tpl-latency", "-b", "20", "--recv-buf", "8192", "--timeout", "250ms",
+                        "--warmup", "1s", "--ws-msg", "ping"});
+  REQUIRE(r.ok());
+  const uc::load_config& c = r.options.config;
+  CHECK(c.url == "http://a/");
+  CHECK(c.connections == 64);
+  CHECK(c.threads == 4);
+  CHECK(c.duration == 120s);
+  CHECK(c.pipeline == 16);
+  CHECK(c.requests_per_connection == 10);
+  CHECK(c.expected_status == 404);
+  CHECK(c.cqe_latency);
+  CHECK(c.per_template_latency);
+  CHECK(c.recv_buffer_size == 8192);
+  CHECK(c.timeout == 250ms);
+  CHECK(c.warmup == 1s);
+  CHECK(c.ws_message == "ping");
+  CHECK(c.websocket);  // --ws-msg implies --ws
+  CHECK(r.options.tui);
+  CHECK(r.options.buckets == 20);
+
+  CHECK(parse({"--ws", "http://a/"}).options.config.websocket);
+  CHECK(parse({"--json", "http://a/"}).options.json);
+  CHECK(parse({"--buckets", "7", "http://a/"}).options.buckets == 7);
+}
+
+TEST_CASE("the last URL wins; a value flag takes the next word even when it starts with '-'", "[cli]") {
+  CHECK(parse({"http://first/", "-c", "5", "http://second/"}).options.config.url == "http://second/");
+  const auto r = parse({"--ws-msg", "-not-a-flag", "http://a/"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.ws_message == "-not-a-flag");
+  // "-c -5" reads "-5" as -c's value and rejects it, instead of calling "-5" an unknown flag.
+  require_bad_value({"http://a/", "-c", "-5"}, "-c", "-5");
+  require_bad_value({"http://a/", "-t", "--json"}, "-t", "--json");
+}
+
+TEST_CASE("long flags also take --flag=value", "[cli]") {
+  const auto r = parse({"http://a/", "--buckets=30", "--raw=a.raw,b.raw", "--ws-msg=x=y", "--timeout=2s"});
+  REQUIRE(r.ok());
+  CHECK(r.options.buckets == 30);
+  CHECK(r.options.config.raw_files == std::vector<std::string>{"a.raw", "b.raw"});
+  CHECK(r.options.config.ws_message == "x=y");
+  CHECK(r.options.config.timeout == 2s);
+  const auto toggled = parse({"http://a/", "--ws=1"});
+  REQUIRE_FALSE(toggled.ok());
+  CHECK(toggled.exit_code == uc::cli_exit_bad_value);
+  CHECK(toggled.message.find("--ws takes no value") != std::string::npos);
+  CHECK(parse({"http://a/", "--recv-buf=511"}).message == "Error: --recv-buf must be at least 512\n");
+}
+
+TEST_CASE("durations: gcannon's 5, 5s and 2m, plus ucannon's 500ms and 1h", "[cli]") {
+  struct accepted {
+    const char* text;
+    std::chrono::milliseconds value;
+  };
+  for (const accepted& a : {accepted{"5", 5s}, {"5s", 5s}, {"5S", 5s}, {"2m", 120s}, {"2M", 120s}, {"500ms", 500ms},
+                            {"500MS", 500ms}, {"1h", 3600s}, {"90s", 90s}, {"007", 7s}}) {
+    INFO(a.text);
+    const auto r = parse({"http://a/", "-d", a.text});
+    REQUIRE(r.ok());
+    CHECK(r.options.config.duration == a.value);
+    const auto d = uc::parse_duration(a.text);
+    REQUIRE(d.ok());
+    CHECK(*d == a.value);
+  }
+  for (const char* bad : {"3x", "1.5s", "", "s", "ms", "-1", "+5", " 5", "5 s", "10d", "5sec", "0", "0ms", "9999999h"})
+    require_bad_value({"http://a/", "-d", bad}, "-d", bad);
+  CHECK_FALSE(uc::parse_duration("3x").ok());
+  CHECK(uc::parse_duration("3x").error().find("'3x'") != std::string::npos);
+  CHECK(uc::parse_duration("0").ok());  // the parser allows 0; -d and --timeout refuse it
+
+  CHECK(parse({"http://a/", "--warmup", "0"}).options.config.warmup == 0ms);
+  require_bad_value({"http://a/", "--timeout", "0"}, "--timeout", "0");
+  require_bad_value({"http://a/", "--warmup", "1x"}, "--warmup", "1x");
+}
+
+TEST_CASE("gcannon's atoi defects are errors with exit status 2", "[cli]") {
+  require_bad_value({"http://a/", "-c", "abc"}, "-c", "abc");
+  require_bad_value({"http://a/", "-c", "0"}, "-c", "0");
+  require_bad_value({"http://a/", "-c", "1000001"}, "-c", "1000001");
+  require_bad_value({"http://a/", "-c", "12abc"}, "-c", "12abc");
+  require_bad_value({"http://a/", "-t", "0"}, "-t", "0");
+  require_bad_value({"http://a/", "-t", "1025"}, "-t", "1025");
+  require_bad_value({"http://a/", "-p", "0"}, "-p", "0");
+  require_bad_value({"http://a/", "-p", "-3"}, "-p", "-3");
+  require_bad_value({"http://a/", "-p", "4x"}, "-p", "4x");
+  require_bad_value({"http://a/", "-r", "-1"}, "-r", "-1");
+  require_bad_value({"http://a/", "-r", "ten"}, "-r", "ten");
+  require_bad_value({"http://a/", "-r", "99999999999999999999999"}, "-r", "99999999999999999999999");
+  require_bad_value({"http://a/", "-s", "0"}, "-s", "0");
+  require_bad_value({"http://a/", "-s", "600"}, "-s", "600");
+  require_bad_value({"http://a/", "-s", "2xx"}, "-s", "2xx");
+  require_bad_value({"http://a/", "-b", "0"}, "-b", "0");
+  require_bad_value({"http://a/", "--buckets", "many"}, "--buckets", "many");
+  require_bad_value({"http://a/", "--recv-buf", "big"}, "--recv-buf", "big");
+  require_bad_value({"http://a/", "--recv-buf", "1048577"}, "--recv-buf", "1048577");
+  require_bad_value({"http://a/", "--raw", ","}, "--raw", ",");
+  require_bad_value({"http://a/", "--raw", ""}, "--raw", "");
+}
+
+TEST_CASE("cli: the exact messages", "[cli]") {
+  CHECK(parse({"http://a/", "-c", "abc"}).message ==
+        "Error: -c expects a number of connections from 1 to 1000000, got 'abc'\n");
+  CHECK(parse({"http://a/", "-t", "0"}).message == "Error: -t expects a number of threads from 1 to 1024, got '0'\n");
+  CHECK(parse({"http://a/", "-d", "3x"}).message ==
+        "Error: -d expects a duration above 0 such as 10, 10s, 500ms, 2m or 1h, got '3x'\n");
+  CHECK(parse({"http://a/", "-s", "99"}).message == "Error: -s expects an HTTP status code from 100 to 599, got '99'\n");
+  CHECK(parse({"http://a/", "-c"}).message == "Error: -c needs a value\n");
+  CHECK(parse({"http://a/", "-c", "2", "-t", "4"}).message ==
+        "Error: -c 2 is less than -t 4: each thread needs at least one connection\n");
+}
+
+TEST_CASE("a flag at the end without its value is exit 2", "[cli]") {
+  for (const char* flag : {"-c", "-t", "-d", "-p", "-r", "-s", "--raw", "-R", "--ws-msg", "-b", "--buckets",
+                           "--recv-buf", "--timeout", "--warmup"}) {
+    INFO(flag);
+    const auto r = parse({"http://a/", flag});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.exit_code == uc::cli_exit_bad_value);
+    CHECK(r.message == std::string("Error: ") + flag + " needs a value\n");
+  }
+}
+
+TEST_CASE("-c below -t is an error: every thread needs a connection", "[cli]") {
+  const auto r = parse({"http://a/", "-t", "8", "-c", "4"});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.exit_code == uc::cli_exit_bad_value);
+  CHECK(parse({"http://a/", "-t", "8", "-c", "8"}).ok());
+  CHECK(parse({"http://a/", "-t", "2"}).ok());  // against the default -c 100
+}
+
+TEST_CASE("-p above 64 and -b above 100 are silently capped", "[cli]") {
+  CHECK(parse({"http://a/", "-p", "64"}).options.config.pipeline == 64);
+  CHECK(parse({"http://a/", "-p", "65"}).options.config.pipeline == 64);
+  CHECK(parse({"http://a/", "-p", "1000000"}).options.config.pipeline == 64);
+  CHECK(parse({"http://a/", "-p", "99999999999999999999999999"}).options.config.pipeline == 64);
+  CHECK(parse({"http://a/", "-b", "100"}).options.buckets == 100);
+  CHECK(parse({"http://a/", "-b", "101"}).options.buckets == 100);
+  CHECK(parse({"http://a/", "-b", "1"}).options.buckets == 1);
+}
+
+TEST_CASE("--recv-buf below 512 keeps gcannon's message and exit status 1", "[cli]") {
+  for (const char* small : {"511", "0", "1"}) {
+    const auto r = parse({"http://a/", "--recv-buf", small});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.exit_code == 1);
+    CHECK(r.message == "Error: --recv-buf must be at least 512\n");
+  }
+  CHECK(parse({"http://a/", "--recv-buf", "512"}).options.config.recv_buffer_size == 512);
+  CHECK(parse({"http://a/", "--recv-buf", "1048576"}).options.config.recv_buffer_size == 1048576);
+}
+
+TEST_CASE("--raw and -R take a comma list; the last one wins; without a URL they are the target", "[cli]") {
+  auto r = parse({"-R", "a.raw,b.raw,,c.raw,"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.url.empty());
+  CHECK(r.options.config.raw_files == std::vector<std::string>{"a.raw", "b.raw", "c.raw"});
+  r = parse({"--raw", "x.raw", "--raw", "y.raw,z.raw"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.raw_files == std::vector<std::string>{"y.raw", "z.raw"});
+  r = parse({"--raw", "-odd-name.raw"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.raw_files == std::vector<std::string>{"-odd-name.raw"});
+}
+
+TEST_CASE("an unknown flag prints the usage line, exit 1", "[cli]") {
+  for (const char* flag : {"-x", "--bogus", "-", "--", "-c5", "-C", "--WS", "-c=5"}) {
+    INFO(flag);
+    const auto r = parse({"http://a/", flag, "1"});
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.exit_code == uc::cli_exit_usage);
+    CHECK(r.message.find(std::string("'") + flag + "'") != std::string::npos);
+    CHECK(r.message.find(uc::cli_usage()) != std::string::npos);
+  }
+}
+
+TEST_CASE("no URL and no --raw prints the usage line, exit 1", "[cli]") {
+  for (auto r : {parse({}), parse({"-c", "10"}), parse({"--tui", "--json"}), parse({"http://a/", ""})}) {
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.exit_code == uc::cli_exit_usage);
+    CHECK(r.message.find(uc::cli_usage()) != std::string::npos);
+  }
+}
+
+TEST_CASE("--help, --version and --clear-history need no URL and act where they stand", "[cli]") {
+  for (const char* word : {"--help", "-h"}) {
+    const auto r = parse({word});
+    REQUIRE(r.ok());
+    CHECK(r.options.help);
+  }
+  for (const char* word : {"--version", "-V"}) {
+    const auto r = parse({word});
+    REQUIRE(r.ok());
+    CHECK(r.options.version);
+  }
+  auto r = parse({"--clear-history"});
+  REQUIRE(r.ok());
+  CHECK(r.options.clear_history);
+  // As in gcannon, what follows is not read.
+  r = parse({"-c", "5", "--clear-history", "--bogus", "-c", "abc"});
+  REQUIRE(r.ok());
+  CHECK(r.options.clear_history);
+  r = parse({"--help", "--bogus"});
+  REQUIRE(r.ok());
+  CHECK(r.options.help);
+  // What comes before is.
+  CHECK_FALSE(parse({"--bogus", "--help"}).ok());
+  CHECK(parse({"-c", "abc", "--version"}).exit_code == uc::cli_exit_bad_value);
+}
+
+TEST_CASE("--json wins over --tui", "[cli]") {
+  const auto r = parse({"http://a/", "--tui", "--json"});
+  REQUIRE(r.ok());
+  CHECK(r.options.json);
+  CHECK_FALSE(r.options.tui);
+}
+
+TEST_CASE("cli: the version, usage and help texts", "[cli]") {
+  CHECK(uc::cli_version() == std::string("ucannon ") + uc::version_string + "\n");
+  const std::string usage = uc::cli_usage();
+  CHECK(usage.rfind("Usage: ucannon <url>", 0) == 0);
+  CHECK(usage.back() == '\n');
+  CHECK(usage.find('\n') == usage.size() - 1);  // one line
+  const std::string help = uc::cli_help();
+  for (const char* flag : {"-c N", "-t N", "-d D", "-p N", "-r N", "-s CODE", "--raw", "-R", "--ws ", "--ws-msg",
+                           "--tui", "--json", "--buckets", "-b", "--recv-buf", "--cqe-latency", "--per-tpl-latency",
+                           "--clear-history", "--help", "--version", "--timeout", "--warmup", "NO_COLOR", "500ms",
+                           "Exit status", "  2  ", "atoi"}) {
+    INFO(flag);
+    CHECK(help.find(flag) != std::string::npos);
+  }
+  for (const char* word : {"--tui", "--json", "-b", "--recv-buf", "--cqe-latency", "--per-tpl-latency", "--timeout",
+                           "--warmup", "--clear-history", "--help", "--version"}) {
+    INFO(word);
+    CHECK(usage.find(word) != std::string::npos);
+  }
+}
