@@ -84,6 +84,45 @@ io_result<T> result_from_cqe(int res, T value) {
 inline std::string error_message(int error) { return std::error_code(error, std::system_category()).message(); }
 
 }  // namespace uring_cannon
+// The result of parsing or validating user input: a value, or a message a person can act on
+// ("bad {SEQ:start} syntax: ..."). io_result carries errnos from the kernel; this carries words.
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace uring_cannon {
+
+/// A T, or the reason there is none.
+template <class T>
+class [[nodiscard]] or_error {
+ public:
+  or_error(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  static or_error failure(std::string message) { return or_error(std::move(message), 0); }
+
+  bool ok() const noexcept { return error_.empty(); }
+  explicit operator bool() const noexcept { return ok(); }
+  /// The message, empty on success.
+  const std::string& error() const noexcept { return error_; }
+
+  T& value() & { check(); return value_; }
+  const T& value() const& { check(); return value_; }
+  T&& value() && { check(); return std::move(value_); }
+  T* operator->() noexcept { return &value_; }
+  const T* operator->() const noexcept { return &value_; }
+  T& operator*() noexcept { return value_; }
+  const T& operator*() const noexcept { return value_; }
+
+ private:
+  or_error(std::string message, int) : value_(), error_(message.empty() ? "error" : std::move(message)) {}
+  void check() const {
+    if (!error_.empty()) throw std::invalid_argument(error_);
+  }
+  T value_;
+  std::string error_;
+};
+
+}  // namespace uring_cannon
 // RAII io_uring: tries the fastest setup flags first and strips them one by one when the kernel
 // refuses, probes the opcodes the library uses, and never fails to hand out an SQE.
 
@@ -2014,6 +2053,3714 @@ inline task<> echo_server(scheduler& s, listener& l, buffer_ring& buffers, std::
 
 }  // namespace uring_cannon
 
+// protocols
+// The target of a load run, as the user typed it: `http://host[:port][/path][?query]` or
+// `http+unix:///path/to.sock:/target`. Parsing is strict and every rejection says what is wrong,
+// because a typo in a URL should stop a benchmark before it starts, not skew it. Names are not
+// resolved here (endpoint::resolve does that, once, at start-up).
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/un.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "detail/ascii.hpp"
+#include "or_error.hpp"
+
+namespace uring_cannon {
+
+/// A parsed `http://` or `http+unix://` URL.
+struct url {
+  /// "127.0.0.1", "example.com" or "::1" (IPv6 without brackets); empty for a Unix socket.
+  std::string host;
+  /// 1..65535; 80 when the URL names none (and for Unix sockets, where it is unused).
+  std::uint16_t port = 80;
+  /// The request target: path and "?query", always starting with '/'; the fragment is dropped.
+  std::string target = "/";
+  /// The socket path of an `http+unix://` URL; empty otherwise.
+  std::string unix_path;
+
+  /// True for `http+unix://` URLs.
+  bool is_unix() const noexcept { return !unix_path.empty(); }
+
+  /// The value of the Host header: "host" for ports 80 and 443, else "host:port"; IPv6 in brackets
+  /// ("[::1]:8080"); "localhost" for a Unix socket.
+  std::string host_header() const {
+    if (is_unix()) return "localhost";
+    std::string text = bracketed_host();
+    if (port != 80 && port != 443) text += ':' + std::to_string(port);
+    return text;
+  }
+
+  /// gcannon's "Target:" text: "127.0.0.1:8080/", "example.com/x" (only ":80" is left out),
+  /// "[::1]:8080/", or "unix:/path/s.sock:/x".
+  std::string display() const {
+    if (is_unix()) return "unix:" + unix_path + ':' + target;
+    std::string text = bracketed_host();
+    if (port != 80) text += ':' + std::to_string(port);
+    return text + target;
+  }
+
+  /// The URL as text, with every field explicit; parse_url() of it gives back the same fields.
+  std::string to_string() const {
+    if (is_unix()) return "http+unix://" + unix_path + ':' + target;
+    return "http://" + bracketed_host() + ':' + std::to_string(port) + target;
+  }
+
+  friend bool operator==(const url&, const url&) = default;
+
+ private:
+  std::string bracketed_host() const { return host.find(':') == std::string::npos ? host : '[' + host + ']'; }
+};
+
+namespace detail::url_syntax {
+
+/// A byte as a message can show it: itself when printable, else "\xNN".
+inline std::string printable_byte(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  if (byte > 0x20 && byte < 0x7f) return std::string(1, c);
+  static constexpr char hex[] = "0123456789abcdef";
+  return std::string{'\\', 'x', hex[byte >> 4], hex[byte & 0xf]};
+}
+
+/// Characters of a registered host name (RFC 3986 unreserved; percent-encoding is not supported).
+constexpr bool is_host_char(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '-' || c == '.' || c == '_' ||
+         c == '~';
+}
+
+inline bool is_ipv6_literal(std::string_view text) {
+  in6_addr address{};
+  const std::string copy(text);
+  return ::inet_pton(AF_INET6, copy.c_str(), &address) == 1;
+}
+
+/// Splits off and drops a "#fragment".
+constexpr std::string_view without_fragment(std::string_view text) noexcept { return text.substr(0, text.find('#')); }
+
+inline or_error<std::uint16_t> parse_port(std::string_view text) {
+  if (text.empty())
+    return or_error<std::uint16_t>::failure("Error: empty port in URL (write host:port, or leave ':' out for 80)");
+  const auto value = parse_decimal(text, 65535);
+  if (!value || *value == 0)
+    return or_error<std::uint16_t>::failure("Error: invalid port '" + std::string(text) +
+                                            "' in URL (must be 1..65535)");
+  return static_cast<std::uint16_t>(*value);
+}
+
+/// "host", "host:port", "[v6]" or "[v6]:port" into the host and port of `out`.
+inline or_error<bool> parse_authority(std::string_view authority, url& out) {
+  using result = or_error<bool>;
+  if (authority.find('@') != std::string_view::npos)
+    return result::failure("Error: user info ('user@host') in URL is not supported");
+  std::string_view port_text;
+  bool has_port = false;
+  if (!authority.empty() && authority.front() == '[') {
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos)
+      return result::failure("Error: unterminated IPv6 literal '" + std::string(authority) + "' in URL");
+    const std::string_view literal = authority.substr(1, close - 1);
+    if (!is_ipv6_literal(literal))
+      return result::failure("Error: invalid IPv6 literal '" + std::string(authority.substr(0, close + 1)) +
+                             "' in URL");
+    const std::string_view rest = authority.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':')
+      return result::failure("Error: unexpected '" + printable_byte(rest.front()) + "' after IPv6 literal '" +
+                             std::string(authority.substr(0, close + 1)) + "' in URL");
+    out.host = std::string(literal);
+    has_port = !rest.empty();
+    if (has_port) port_text = rest.substr(1);
+  } else {
+    const std::size_t colon = authority.find(':');
+    if (colon != std::string_view::npos && is_ipv6_literal(authority))
+      return result::failure("Error: IPv6 address '" + std::string(authority) +
+                             "' in URL must be in brackets, e.g. http://[" + std::string(authority) + "]:8080/");
+    const std::string_view name = authority.substr(0, colon);
+    if (name.empty()) return result::failure("Error: empty host in URL");
+    for (char c : name)
+      if (!is_host_char(c))
+        return result::failure("Error: invalid character '" + printable_byte(c) + "' in host '" + std::string(name) +
+                               "' in URL");
+    out.host = std::string(name);
+    has_port = colon != std::string_view::npos;
+    if (has_port) port_text = authority.substr(colon + 1);
+  }
+  if (has_port) {
+    auto port = parse_port(port_text);
+    if (!port) return result::failure(port.error());
+    out.port = *port;
+  }
+  return true;
+}
+
+/// "/path?query#fragment" or "?query" after the authority into a request target.
+inline std::string target_from(std::string_view rest) {
+  rest = without_fragment(rest);
+  if (rest.empty() || rest.front() != '/') return '/' + std::string(rest);
+  return std::string(rest);
+}
+
+/// What follows "http+unix://": "/path/to.sock" or "/path/to.sock:/target".
+inline or_error<url> parse_unix_rest(std::string_view rest) {
+  using result = or_error<url>;
+  const std::size_t colon = rest.find(':');
+  const std::string_view path = rest.substr(0, colon);
+  if (path.empty())
+    return result::failure("Error: empty unix socket path in URL (write http+unix:///path/to.sock:/target)");
+  if (path.front() != '/')
+    return result::failure("Error: unix socket path '" + std::string(path) +
+                           "' in URL must be absolute (write http+unix:///path/to.sock:/target)");
+  if (path.find_first_of("?#") != std::string_view::npos)
+    return result::failure(
+        "Error: unix socket path '" + std::string(path) +
+        "' in URL contains '?' or '#'; put the request target after ':' (http+unix:///path/to.sock:/target)");
+  if (path.size() >= sizeof(sockaddr_un::sun_path))
+    return result::failure("Error: unix socket path in URL is too long (" + std::to_string(path.size()) +
+                           " bytes, at most " + std::to_string(sizeof(sockaddr_un::sun_path) - 1) + ")");
+  url out;
+  out.unix_path = std::string(path);
+  if (colon != std::string_view::npos) {
+    const std::string_view target = without_fragment(rest.substr(colon + 1));
+    if (!target.empty() && target.front() != '/')
+      return result::failure("Error: request target '" + std::string(target) +
+                             "' after the unix socket path must start with '/' (http+unix:///path/to.sock:/target)");
+    if (!target.empty()) out.target = std::string(target);
+  }
+  return out;
+}
+
+constexpr bool starts_with_ignoring_case(std::string_view text, std::string_view prefix) noexcept {
+  return text.size() >= prefix.size() && iequals(text.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace detail::url_syntax
+
+/// Parses `http://host[:port][/path][?query][#fragment]` (IPv6 hosts in brackets, port 1..65535,
+/// default 80, fragment dropped) or `http+unix:///path/to.sock[:/target]` (the socket path ends at
+/// the first ':'; the target defaults to "/"). Schemes are case-insensitive. Anything else fails
+/// with a message starting "Error: " that names the problem.
+inline or_error<url> parse_url(std::string_view text) {
+  using result = or_error<url>;
+  namespace syntax = detail::url_syntax;
+  if (text.empty()) return result::failure("Error: empty URL");
+  // A space or CR/LF would end up inside the request line: refuse rather than guess an encoding.
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte <= 0x20 || byte == 0x7f)
+      return result::failure("Error: URL contains a space or control character (" + syntax::printable_byte(text[i]) +
+                             " at offset " + std::to_string(i) + ")");
+  }
+  constexpr std::string_view unix_scheme = "http+unix://", http_scheme = "http://";
+  if (syntax::starts_with_ignoring_case(text, unix_scheme))
+    return syntax::parse_unix_rest(text.substr(unix_scheme.size()));
+  if (!syntax::starts_with_ignoring_case(text, http_scheme))
+    return result::failure("Error: only http:// URLs supported");
+
+  const std::string_view rest = text.substr(http_scheme.size());
+  const std::size_t authority_end = rest.find_first_of("/?#");
+  url out;
+  if (auto authority = syntax::parse_authority(rest.substr(0, authority_end), out); !authority)
+    return result::failure(authority.error());
+  if (authority_end != std::string_view::npos) out.target = syntax::target_from(rest.substr(authority_end));
+  return out;
+}
+
+}  // namespace uring_cannon
+// What a load run sends: gcannon's default GET built from a URL, pipelined copies of a request,
+// and raw request templates read from files, with at most one `{RAND:min:max}` or `{SEQ:start}`
+// placeholder filled in per request. Templates are parsed once; rendering one is a few memcpys into
+// a caller's buffer, so the per-request path never allocates.
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "detail/ascii.hpp"
+#include "detail/splitmix64.hpp"
+#include "or_error.hpp"
+#include "url.hpp"
+
+namespace uring_cannon::http {
+
+/// gcannon's default request, exactly: "GET <target> HTTP/1.1\r\nHost: <host_header>\r\n\r\n".
+inline std::string build_get_request(const url& u) {
+  std::string request;
+  const std::string host = u.host_header();
+  request.reserve(32 + u.target.size() + host.size());
+  request.append("GET ").append(u.target).append(" HTTP/1.1\r\nHost: ").append(host).append("\r\n\r\n");
+  return request;
+}
+
+/// `copies` copies of `request` back to back: a pipelined batch that goes out in one send.
+inline std::string repeat_request(std::string_view request, unsigned copies) {
+  std::string batch;
+  batch.reserve(request.size() * copies);
+  for (unsigned i = 0; i < copies; ++i) batch.append(request);
+  return batch;
+}
+
+/// A raw request read from a file, sent byte for byte except for at most one placeholder:
+/// * `{RAND:min:max}`: a uniform random integer in [min, max], zero-padded to as many digits as
+///   `max` is written with (`{RAND:1:100}` gives "001".."100");
+/// * `{SEQ:start}`: start, start+1, ... from a counter all connections share, zero-padded to as many
+///   digits as `start` is written with (`{SEQ:0001}` gives "0001", "0002", ...; values with more
+///   digits print in full).
+/// Any other `{` is plain text. Placeholders end on their own line: a '{RAND:' or '{SEQ:' with no
+/// '}' before the next CR, LF or the end is unclosed.
+class request_template {
+ public:
+  enum class placeholder_kind : std::uint8_t { none, rand, seq };
+
+  /// An empty template (renders nothing); parse() or load() make useful ones.
+  request_template() = default;
+
+  /// Finds and checks the placeholder. Errors use gcannon's wording: "Error: bad {RAND:min:max}
+  /// syntax: <placeholder> (<why>)", "Error: bad {SEQ:start} syntax: ...", "Error: unclosed
+  /// placeholder in raw template"; also an empty text, and a second placeholder.
+  static or_error<request_template> parse(std::string text) {
+    using result = or_error<request_template>;
+    if (text.empty()) return result::failure("Error: raw template is empty");
+    request_template tpl;
+    for (std::size_t at = text.find('{'); at != std::string::npos; at = text.find('{', at + 1)) {
+      const std::string_view rest = std::string_view(text).substr(at);
+      const bool is_rand = rest.starts_with(rand_opener), is_seq = rest.starts_with(seq_opener);
+      if (!is_rand && !is_seq) continue;
+      if (tpl.kind_ != placeholder_kind::none)
+        return result::failure("Error: more than one placeholder in raw template (the second is at byte " +
+                               std::to_string(at) + "; only one {RAND:min:max} or {SEQ:start} is allowed)");
+      const std::size_t close = rest.find_first_of("}\r\n");
+      if (close == std::string_view::npos || rest[close] != '}')
+        return result::failure("Error: unclosed placeholder in raw template");
+      const std::string_view placeholder = rest.substr(0, close + 1);
+      const std::size_t opener_size = (is_rand ? rand_opener : seq_opener).size();
+      const std::string_view body = rest.substr(opener_size, close - opener_size);
+      if (auto bad = is_rand ? tpl.parse_rand(body) : tpl.parse_seq(body); !bad.empty())
+        return result::failure(
+            std::string(is_rand ? "Error: bad {RAND:min:max} syntax: " : "Error: bad {SEQ:start} syntax: ") +
+            shortened(placeholder) + " (" + bad + ")");
+      tpl.offset_ = at;
+      tpl.length_ = placeholder.size();
+      at += close;
+    }
+    tpl.is_head_ = text.starts_with("HEAD ");
+    tpl.text_ = std::move(text);
+    return tpl;
+  }
+
+  /// Reads a whole file and parses it. A file that cannot be read gives "Error: cannot read raw
+  /// template '<path>': <reason>"; a parse error gets " (file '<path>')" appended.
+  static or_error<request_template> load(const std::string& path) {
+    using result = or_error<request_template>;
+    std::string text;
+    if (int error = read_file(path, text); error != 0)
+      return result::failure("Error: cannot read raw template '" + path + "': " + std::strerror(error));
+    auto parsed = parse(std::move(text));
+    if (!parsed) return result::failure(parsed.error() + " (file '" + path + "')");
+    return parsed;
+  }
+
+  bool has_placeholder() const noexcept { return kind_ != placeholder_kind::none; }
+  placeholder_kind kind() const noexcept { return kind_; }
+  /// RAND: min; SEQ: start.
+  std::uint64_t first() const noexcept { return first_; }
+  /// RAND: max.
+  std::uint64_t last() const noexcept { return last_; }
+  /// The zero-padded width of a rendered value.
+  std::size_t width() const noexcept { return width_; }
+
+  /// The method is HEAD, so responses carry no body whatever their headers say.
+  bool is_head() const noexcept { return is_head_; }
+
+  /// The value of the request's Host header, if it has one (placeholder text included as written).
+  std::optional<std::string> host_header() const { return find_host_header(text_); }
+
+  /// The bytes render(value) writes.
+  std::size_t rendered_size(std::uint64_t value) const noexcept {
+    if (!has_placeholder()) return text_.size();
+    char digits[max_decimal_digits];
+    return text_.size() - length_ + std::max(width_, format_decimal_backwards(value, digits + sizeof digits));
+  }
+
+  /// An upper bound of rendered_size() over every 64-bit value: a buffer this big always suffices.
+  std::size_t max_rendered_size() const noexcept {
+    return has_placeholder() ? text_.size() - length_ + std::max(width_, max_decimal_digits) : text_.size();
+  }
+
+  /// Writes the request with the placeholder replaced by `value` (zero-padded to width()) into
+  /// `out` and returns the bytes written; without a placeholder, copies the text. Returns 0 and
+  /// writes nothing when `out` is smaller than rendered_size(value).
+  std::size_t render(std::uint64_t value, std::span<char> out) const noexcept {
+    if (!has_placeholder()) {
+      if (out.size() < text_.size()) return 0;
+      std::memcpy(out.data(), text_.data(), text_.size());
+      return text_.size();
+    }
+    char digits[max_decimal_digits];
+    const std::size_t count = format_decimal_backwards(value, digits + sizeof digits);
+    const std::size_t padding = width_ > count ? width_ - count : 0;
+    const std::size_t suffix_at = offset_ + length_, suffix_size = text_.size() - suffix_at;
+    const std::size_t total = offset_ + padding + count + suffix_size;
+    if (out.size() < total) return 0;
+    char* cursor = out.data();
+    std::memcpy(cursor, text_.data(), offset_);
+    cursor += offset_;
+    std::memset(cursor, '0', padding);
+    cursor += padding;
+    std::memcpy(cursor, digits + sizeof digits - count, count);
+    cursor += count;
+    std::memcpy(cursor, text_.data() + suffix_at, suffix_size);
+    return total;
+  }
+
+  /// The value for one rendering: RAND, uniform in [min, max] drawn from `rng`; SEQ, start plus
+  /// the next value of `seq_counter` (shared by every connection, starting at 0); 0 without a
+  /// placeholder.
+  std::uint64_t next_value(uring_cannon::detail::splitmix64& rng,
+                           std::atomic<std::uint64_t>& seq_counter) const noexcept {
+    switch (kind_) {
+      case placeholder_kind::rand:
+        return first_ + rng.below(last_ - first_ + 1);  // [0, 2^64) when the range is full
+      case placeholder_kind::seq:
+        return first_ + seq_counter.fetch_add(1, std::memory_order_relaxed);
+      case placeholder_kind::none:
+        break;
+    }
+    return 0;
+  }
+
+  /// The template as read, placeholder included.
+  std::string_view text() const noexcept { return text_; }
+
+ private:
+  static constexpr std::string_view rand_opener = "{RAND:", seq_opener = "{SEQ:";
+
+  /// Longest decimal form of a 64-bit value (18446744073709551615).
+  static constexpr std::size_t max_decimal_digits = 20;
+
+  /// Writes `value` in decimal so that it ends at `end`; returns the number of digits.
+  static constexpr std::size_t format_decimal_backwards(std::uint64_t value, char* end) noexcept {
+    std::size_t count = 0;
+    do {
+      *--end = char('0' + value % 10);
+      value /= 10;
+      ++count;
+    } while (value != 0);
+    return count;
+  }
+
+  /// The value of the first Host header in a request's header section, spaces around it trimmed.
+  static std::optional<std::string> find_host_header(std::string_view request) {
+    std::size_t line_start = request.find('\n');
+    while (line_start != std::string_view::npos) {
+      ++line_start;
+      const std::size_t line_end = request.find('\n', line_start);
+      std::string_view line =
+          request.substr(line_start, line_end == std::string_view::npos ? line_end : line_end - line_start);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (line.empty()) break;  // end of the header section
+      const std::size_t colon = line.find(':');
+      if (colon != std::string_view::npos && uring_cannon::detail::iequals(line.substr(0, colon), "host")) {
+        std::string_view value = line.substr(colon + 1);
+        while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+        while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+        return std::string(value);
+      }
+      line_start = line_end;
+    }
+    return std::nullopt;
+  }
+
+  /// Long enough to recognise, short enough for one line of a message.
+  static std::string shortened(std::string_view placeholder) {
+    constexpr std::size_t limit = 64;
+    if (placeholder.size() <= limit) return std::string(placeholder);
+    return std::string(placeholder.substr(0, limit - 4)) + "...}";
+  }
+
+  /// A field that must be a 64-bit decimal; the reason it is not, or empty.
+  static std::string check_number(std::string_view field, std::string_view name) {
+    if (field.empty()) return "missing " + std::string(name);
+    for (char c : field)
+      if (!uring_cannon::detail::is_digit(c)) return std::string(name) + " is not a decimal number";
+    if (!uring_cannon::detail::parse_decimal(field)) return std::string(name) + " is larger than 18446744073709551615";
+    return {};
+  }
+
+  /// "min:max"; the reason it is bad, or empty.
+  std::string parse_rand(std::string_view body) {
+    const std::size_t colon = body.find(':');
+    if (colon == std::string_view::npos) return "expected two numbers, min:max";
+    const std::string_view min_text = body.substr(0, colon), max_text = body.substr(colon + 1);
+    if (max_text.find(':') != std::string_view::npos) return "expected two numbers, min:max";
+    if (auto bad = check_number(min_text, "min"); !bad.empty()) return bad;
+    if (auto bad = check_number(max_text, "max"); !bad.empty()) return bad;
+    first_ = *uring_cannon::detail::parse_decimal(min_text);
+    last_ = *uring_cannon::detail::parse_decimal(max_text);
+    if (first_ > last_) return "min is greater than max";
+    kind_ = placeholder_kind::rand;
+    width_ = max_text.size();
+    return {};
+  }
+
+  /// "start"; the reason it is bad, or empty.
+  std::string parse_seq(std::string_view body) {
+    if (body.find(':') != std::string_view::npos) return "expected one number, start";
+    if (auto bad = check_number(body, "start"); !bad.empty()) return bad;
+    first_ = *uring_cannon::detail::parse_decimal(body);
+    kind_ = placeholder_kind::seq;
+    width_ = body.size();
+    return {};
+  }
+
+  /// The whole file into `text`; 0 or an errno.
+  static int read_file(const std::string& path, std::string& text) {
+    std::FILE* file = std::fopen(path.c_str(), "rb");
+    if (file == nullptr) return errno;
+    errno = 0;
+    char chunk[16384];
+    int error = 0;
+    for (;;) {
+      const std::size_t got = std::fread(chunk, 1, sizeof chunk, file);
+      text.append(chunk, got);
+      if (got < sizeof chunk) {
+        if (std::ferror(file)) error = errno != 0 ? errno : EIO;
+        break;
+      }
+    }
+    std::fclose(file);
+    return error;
+  }
+
+  std::string text_;
+  std::size_t offset_ = 0;  ///< where the placeholder starts in text_
+  std::size_t length_ = 0;  ///< its length, braces included
+  std::size_t width_ = 0;
+  std::uint64_t first_ = 0, last_ = 0;
+  placeholder_kind kind_ = placeholder_kind::none;
+  bool is_head_ = false;
+};
+
+}  // namespace uring_cannon::http
+// An incremental HTTP/1.1 response parser for the client side of a connection: fed arbitrary
+// slices of the byte stream, it finds where each response ends and reports what a load generator
+// counts (status, header and body sizes, keep-alive) — without allocating and without copying a
+// header. It reads only the fields that frame a message: Content-Length, Transfer-Encoding and
+// Connection; every other field is checked for valid characters and skipped.
+//
+//   http::response_parser parser;
+//   while (!input.empty()) {
+//     const auto [consumed, event] = parser.parse(input);
+//     input.remove_prefix(consumed);
+//     if (event == http::parse_event::need_more) break;            // all of input was used
+//     if (event == http::parse_event::error) return close_connection(parser.error_message());
+//     count(parser.last_response());                                  // one response, then the next
+//   }
+//   ... at end of stream: parser.finish() completes a body delimited by the close.
+//
+// Grammar choices (RFC 7230 leaves these to the recipient):
+// * A bare LF ends a line like CRLF does (§3.5 allows it): in the head, the trailer section, chunk
+//   size lines and after chunk data. A CR not followed by LF is an error.
+// * obs-fold (a field line starting with SP or HTAB) is an error, as is whitespace between a field
+//   name and its colon (§3.2.4). Field values may hold HTAB, SP, VCHAR and obs-text only.
+// * The status line must start with "HTTP/1.<digit> " and a status code from 100 to 999; the
+//   reason phrase may be missing together with its space ("HTTP/1.1 200\r\n"). Nothing may come
+//   before the status line (no stray empty lines between responses).
+// * Content-Length may be a list of equal values ("42, 42" or repeated fields, §3.3.2); differing
+//   values, an empty value and values above 2^64-1 are errors. Transfer-Encoding overrides it.
+// * Transfer-Encoding whose final coding is not "chunked" means the body runs to the close
+//   (§3.3.3 item 3). A chunked HTTP/1.0 response is decoded, and the connection is not reused.
+// * Limits count bytes, not fields: the status line, fields and empty line of one head together,
+//   one chunk size line (extensions included), and one trailer section may each be at most
+//   max_header_bytes long. An error comes with the first byte beyond the limit, so a stream of
+//   junk never leaves the parser waiting forever.
+
+// Locale-free ASCII helpers shared by the protocol parsers: HTTP field names and tokens are
+// case-insensitive ASCII whatever the process locale says.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c; }
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+/// Case-insensitive equality of two ASCII strings.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+/// True when `list`, a comma-separated header value, holds `token` (case-insensitive, spaces and
+/// tabs around elements ignored): "keep-alive, Upgrade" holds "upgrade".
+constexpr bool header_list_contains(std::string_view list, std::string_view token) noexcept {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+/// A whole-string unsigned decimal; nullopt when empty, not all digits, or above `max`.
+constexpr std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max = UINT64_MAX) noexcept {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = std::uint64_t(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+}  // namespace uring_cannon::detail
+// Character classes and a piecewise word matcher for the HTTP/1.1 response grammar (RFC 7230
+// §3), used by http::response_parser. Classes are one table lookup per byte rather than chains of
+// comparisons: the header scan runs over every byte of every response a load generator reads.
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string_view>
+
+namespace uring_cannon::detail::http_response {
+
+/// Bits of char_classes.
+enum char_class : std::uint8_t {
+  tchar_bit = 1,        ///< token character: field names, list tokens (RFC 7230 §3.2.6)
+  field_char_bit = 2,   ///< HTAB, SP, VCHAR, obs-text: what a field value or reason phrase may hold
+  hex_bit = 4,          ///< HEXDIG, for chunk sizes
+};
+
+inline constexpr std::array<std::uint8_t, 256> char_classes = [] {
+  std::array<std::uint8_t, 256> table{};
+  for (unsigned c = 0; c < 256; ++c) {
+    const bool alnum = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (alnum || std::string_view("!#$%&'*+-.^_`|~").find(char(c)) != std::string_view::npos)
+      table[c] |= tchar_bit;
+    if (c == '\t' || (c >= 0x20 && c != 0x7f)) table[c] |= field_char_bit;
+    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) table[c] |= hex_bit;
+  }
+  return table;
+}();
+
+constexpr bool is_tchar(char c) noexcept { return char_classes[static_cast<unsigned char>(c)] & tchar_bit; }
+constexpr bool is_field_char(char c) noexcept {
+  return char_classes[static_cast<unsigned char>(c)] & field_char_bit;
+}
+constexpr bool is_ows(char c) noexcept { return c == ' ' || c == '\t'; }
+
+/// The first byte in [p, end) that may not appear in a field value or reason phrase (a CTL other
+/// than HTAB, or DEL), or `end`. Eight bytes at a time while none of them is below 0x20 or DEL:
+/// values are most of a response head, and a byte loop over them was its slowest part.
+inline const char* skip_field_chars(const char* p, const char* end) noexcept {
+  constexpr std::uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  while (end - p >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    const std::uint64_t below_space = (word - 0x20 * ones) & ~word & highs;  // some byte < 0x20 (or a false alarm)
+    const std::uint64_t x = word ^ (0x7f * ones);
+    const std::uint64_t del = (x - ones) & ~x & highs;                        // some byte == 0x7f
+    if (below_space | del) break;                                            // the byte loop finds which
+    p += 8;
+  }
+  while (p != end && is_field_char(*p)) ++p;
+  return p;
+}
+
+/// The value of a hex digit, or -1.
+constexpr int hex_value(char c) noexcept {
+  if (c >= '0' && c <= '9') return c - '0';
+  const char lower = ascii_lower(c);
+  if (lower >= 'a' && lower <= 'f') return lower - 'a' + 10;
+  return -1;
+}
+
+/// Matches a word that may arrive in pieces (a header name split across two reads) against up to
+/// eight lowercase candidates, case-insensitively, without keeping any of its bytes: it only
+/// remembers which candidates still agree with what it has seen, and how long the word is so far.
+class piecewise_word_matcher {
+ public:
+  using candidates = std::span<const std::string_view>;
+
+  void start(candidates words) noexcept {
+    alive_ = std::uint8_t((1u << words.size()) - 1);
+    length_ = 0;
+  }
+  /// The word can no longer match anything (it holds a character no candidate has), but it
+  /// still counts as a non-empty word.
+  void spoil() noexcept {
+    alive_ = 0;
+    ++length_;
+  }
+  void feed(candidates words, char c) noexcept {
+    if (alive_) narrow(words, c);
+    ++length_;
+  }
+  void feed(candidates words, const char* begin, const char* end) noexcept {
+    for (; begin != end && alive_; ++begin) feed(words, *begin);
+    length_ += std::size_t(end - begin);
+  }
+  /// Index of the candidate the whole word equals, or -1.
+  int match(candidates words) const noexcept {
+    for (std::size_t i = 0; i < words.size(); ++i)
+      if ((alive_ >> i & 1u) && words[i].size() == length_) return int(i);
+    return -1;
+  }
+  std::size_t length() const noexcept { return length_; }
+
+ private:
+  void narrow(candidates words, char c) noexcept {
+    const char lower = ascii_lower(c);
+    for (std::size_t i = 0; i < words.size(); ++i)
+      if (length_ >= words[i].size() || words[i][length_] != lower) alive_ &= std::uint8_t(~(1u << i));
+  }
+
+  std::uint8_t alive_ = 0;
+  std::size_t length_ = 0;
+};
+
+/// The header fields whose values decide where a response ends; index order is field_kind's.
+inline constexpr std::string_view framing_fields[] = {"content-length", "transfer-encoding", "connection"};
+inline constexpr std::string_view coding_tokens[] = {"chunked"};
+inline constexpr std::string_view connection_tokens[] = {"close", "keep-alive"};
+
+}  // namespace uring_cannon::detail::http_response
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace uring_cannon::http {
+
+/// What one call to response_parser::parse() found.
+enum class parse_event : std::uint8_t {
+  need_more,          ///< every byte given was consumed; the response goes on in later bytes
+  response_complete,  ///< one final response ended; last_response() describes it
+  error,              ///< malformed input; error_message() says why, and the parser stays here
+};
+
+struct parse_result {
+  std::size_t consumed;  ///< bytes of the input used; on error, the offset of the offending byte
+  parse_event event;
+};
+
+/// One final response, as the parser measured it.
+struct response_info {
+  int status = 0;
+  /// False for "Connection: close", HTTP/1.0 without "Connection: keep-alive", and bodies that end
+  /// with the connection.
+  bool keep_alive = true;
+  std::uint64_t header_bytes = 0;  ///< status line, fields and the empty line of the final response
+  std::uint64_t body_bytes = 0;    ///< decoded body bytes, without chunk framing
+  std::uint64_t total_bytes = 0;   ///< every byte of the response on the wire, interim 1xx included
+  unsigned interim_responses = 0;  ///< 1xx responses skipped before this one
+  bool chunked = false;
+};
+
+/// Finds the responses in a client connection's byte stream, one at a time. Allocation-free and
+/// trivially destructible (256 bytes on x86-64); one instance serves one connection at a time.
+class response_parser {
+ public:
+  /// `max_header_bytes` bounds one response head, one chunk size line, and one trailer section.
+  explicit response_parser(std::size_t max_header_bytes = 64 * 1024) noexcept : max_header_bytes_(max_header_bytes) {
+    reset();
+  }
+
+  /// Consumes bytes up to and including the end of at most one final response. On
+  /// response_complete, `consumed` is where that response ended: call parse() again with the
+  /// rest. On need_more, everything was consumed. On error the parser stays failed until reset().
+  /// Interim 1xx responses are consumed silently; a 101 completes (with no body), and what follows
+  /// it is another protocol's stream, not for this parser.
+  parse_result parse(const char* data, std::size_t size) noexcept;
+  parse_result parse(std::span<const char> bytes) noexcept { return parse(bytes.data(), bytes.size()); }
+  parse_result parse(std::string_view bytes) noexcept { return parse(bytes.data(), bytes.size()); }
+  /// (A std::string converts to both a span and a string_view; this overload settles which.)
+  parse_result parse(const std::string& bytes) noexcept { return parse(bytes.data(), bytes.size()); }
+
+  /// The peer closed the stream: completes a body delimited by the close (response_complete), is
+  /// fine when idle (need_more), and is an error in the middle of any other response.
+  parse_result finish() noexcept;
+
+  /// The response that the latest response_complete reported.
+  const response_info& last_response() const noexcept { return last_; }
+
+  /// Whether responses answer HEAD requests: then none has a body, whatever its fields say.
+  /// Stays set across reset().
+  void expect_head_responses(bool on) noexcept { head_responses_ = on; }
+
+  /// No byte of the next response has been seen yet.
+  bool idle() const noexcept { return state_ == state::status_line && status_pos_ == 0 && bytes_in_response_ == 0; }
+  bool failed() const noexcept { return state_ == state::failed; }
+  /// Why parsing failed; empty when it has not.
+  const char* error_message() const noexcept { return error_; }
+
+  /// Back to idle with the error cleared, for a new connection. Keeps the limit and the HEAD mode.
+  void reset() noexcept {
+    last_ = {};
+    bytes_in_response_ = 0;
+    error_ = "";
+    begin_head();
+  }
+
+ private:
+  enum class state : std::uint8_t {
+    // Limited: the head (or, with in_trailers_, the trailer section) ...
+    status_line,   // within "HTTP/1.1 200"; status_pos_ says where
+    reason,        // after the status code, up to the line end
+    line_lf,       // a CR ended a status or field line
+    field_start,   // the start of a field line, or of the empty line
+    field_name,
+    field_ows,     // after the colon
+    field_value,   // a field nobody reads: only its characters are checked
+    content_length,
+    token_list,    // Transfer-Encoding or Connection
+    section_lf,    // a CR began the empty line
+    // ... and one chunk size line.
+    chunk_size,
+    chunk_size_ws,
+    chunk_ext,
+    chunk_size_lf,
+    // Unlimited: bodies.
+    body_fixed,
+    body_until_close,
+    chunk_data,
+    chunk_data_end,  // CRLF after chunk data
+    chunk_data_lf,
+    // Reached without consuming; the parse loop acts on them at once, so they never last between calls.
+    section_end,
+    chunk_line_end,
+    message_end,
+    failed,
+  };
+  enum class field_kind : std::uint8_t { content_length, transfer_encoding, connection, other };
+
+  static constexpr bool is_limited(state s) noexcept { return s <= state::chunk_size_lf; }
+
+  // ---- the parse loop ----------------------------------------------------------------------------
+
+  [[gnu::always_inline]] const char* run_limited(const char* p, const char* end) noexcept {
+    while (p != end && is_limited(state_)) {
+      p = step_limited(p, end);
+      if (state_ == state::field_start) p = whole_field_lines(p, end);
+    }
+    return p;
+  }
+
+  /// The hot path of the head: field lines that arrive whole, one after another, run through the
+  /// same state functions as step_limited() but without a dispatch between their parts. It returns
+  /// at the first line that is split, ends the section, or is wrong, for the states to take over.
+  [[gnu::always_inline]] const char* whole_field_lines(const char* p, const char* end) noexcept {
+    while (p != end && detail::http_response::is_tchar(*p)) {
+      p = on_field_start(p);
+      p = on_field_name(p, end);
+      if (state_ != state::field_ows) return p;
+      p = on_field_ows(p, end);
+      switch (state_) {
+        case state::field_value: p = on_field_value(p, end); break;
+        case state::content_length: p = on_content_length(p, end); break;
+        case state::token_list: p = on_token_list(p, end); break;
+        default: return p;
+      }
+      if (state_ != state::field_start) return p;
+    }
+    if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') {  // the empty line
+      state_ = state::section_end;
+      return p + 2;
+    }
+    return p;
+  }
+
+  [[gnu::always_inline]] const char* step_limited(const char* p, const char* end) noexcept {
+    switch (state_) {
+      case state::status_line: return on_status_line(p, end);
+      case state::reason: return on_reason(p, end);
+      case state::line_lf: return expect_lf(p, state::field_start);
+      case state::field_start: return on_field_start(p);
+      case state::field_name: return on_field_name(p, end);
+      case state::field_ows: return on_field_ows(p, end);
+      case state::field_value: return on_field_value(p, end);
+      case state::content_length: return on_content_length(p, end);
+      case state::token_list: return on_token_list(p, end);
+      case state::section_lf: return expect_lf(p, state::section_end);
+      case state::chunk_size: return on_chunk_size(p, end);
+      case state::chunk_size_ws: return on_chunk_size_ws(p);
+      case state::chunk_ext: return on_chunk_ext(p, end);
+      case state::chunk_size_lf: return expect_lf(p, state::chunk_line_end);
+      default: return p;
+    }
+  }
+
+  [[gnu::always_inline]] const char* step_body(const char* p, const char* end) noexcept {
+    switch (state_) {
+      case state::body_fixed: return take_body(p, end, state::message_end);
+      case state::body_until_close:
+        current_.body_bytes += std::uint64_t(end - p);
+        return end;
+      case state::chunk_data: return whole_chunks(take_body(p, end, state::chunk_data_end), end);
+      case state::chunk_data_end:
+        if (const char* q = whole_chunks(p, end); q != p) return q;
+        if (*p == '\r') {
+          state_ = state::chunk_data_lf;
+          return p + 1;
+        }
+        if (*p != '\n') return fail(p, "chunk data not followed by CRLF");
+        begin_chunk_line();
+        return p + 1;
+      case state::chunk_data_lf:
+        if (*p != '\n') return fail(p, "CR not followed by LF");
+        begin_chunk_line();
+        return p + 1;
+      default: return p;
+    }
+  }
+
+  // ---- the status line ---------------------------------------------------------------------------
+
+  const char* on_status_line(const char* p, const char* end) noexcept {
+    if (status_pos_ == 0 && end - p >= 12 && std::memcmp(p, "HTTP/1.", 7) == 0 && detail::is_digit(p[7]) &&
+        p[8] == ' ' && detail::is_digit(p[9]) && p[9] != '0' && detail::is_digit(p[10]) && detail::is_digit(p[11])) {
+      version_minor_ = p[7] - '0';
+      current_.status = (p[9] - '0') * 100 + (p[10] - '0') * 10 + (p[11] - '0');
+      status_pos_ = 12;
+      p += 12;
+    }
+    // Byte by byte when the fixed part is split or wrong, so that the error is found at the same
+    // byte however the input is sliced.
+    for (; p != end && status_pos_ < 12; ++p, ++status_pos_) {
+      const char c = *p;
+      switch (status_pos_) {
+        case 5:
+          if (c != '1') return fail(p, detail::is_digit(c) ? "unsupported HTTP version" : "invalid status line");
+          break;
+        case 7:
+          if (!detail::is_digit(c)) return fail(p, "invalid status line");
+          version_minor_ = c - '0';
+          break;
+        case 9:
+        case 10:
+        case 11:
+          if (!detail::is_digit(c) || (status_pos_ == 9 && c == '0')) return fail(p, "invalid status code");
+          current_.status = (status_pos_ == 9 ? 0 : current_.status * 10) + (c - '0');
+          break;
+        default:
+          if (c != "HTTP/1.x "[status_pos_]) return fail(p, "invalid status line");
+      }
+    }
+    if (p == end) return p;
+    switch (*p) {
+      case ' ': state_ = state::reason; return p + 1;
+      case '\r': state_ = state::line_lf; return p + 1;
+      case '\n': state_ = state::field_start; return p + 1;
+      default: return fail(p, detail::is_digit(*p) ? "invalid status code" : "invalid status line");
+    }
+  }
+
+  [[gnu::always_inline]] const char* on_reason(const char* p, const char* end) noexcept {
+    p = detail::http_response::skip_field_chars(p, end);
+    return p == end ? p : end_line(p, end, "invalid character in reason phrase");
+  }
+
+  // ---- header (and trailer) fields -----------------------------------------------------------------
+
+  [[gnu::always_inline]] const char* on_field_start(const char* p) noexcept {
+    const char c = *p;
+    if (detail::http_response::is_tchar(c)) {
+      state_ = state::field_name;
+      name_.start(detail::http_response::framing_fields);
+      return p;  // field_name scans from here
+    }
+    switch (c) {
+      case '\r': state_ = state::section_lf; return p + 1;
+      case '\n': state_ = state::section_end; return p + 1;
+      case ' ':
+      case '\t': return fail(p, "obsolete line folding (a line starting with whitespace)");
+      case ':': return fail(p, "empty header name");
+      default: return fail(p, "invalid character in header name");
+    }
+  }
+
+  [[gnu::always_inline]] const char* on_field_name(const char* p, const char* end) noexcept {
+    const char* q = p;
+    while (q != end && detail::http_response::is_tchar(*q)) ++q;
+    if (q == end) {
+      name_.feed(detail::http_response::framing_fields, p, q);
+      return q;
+    }
+    switch (*q) {
+      case ':': break;
+      case ' ':
+      case '\t': return fail(q, "whitespace between header name and colon");
+      case '\r':
+      case '\n': return fail(q, "header line without a colon");
+      default: return fail(q, "invalid character in header name");
+    }
+    if (in_trailers_) {
+      kind_ = field_kind::other;  // trailers cannot change the framing: the body is already over
+    } else if (name_.length() == 0) {
+      kind_ = classify(std::string_view(p, std::size_t(q - p)));
+    } else {
+      name_.feed(detail::http_response::framing_fields, p, q);
+      const int found = name_.match(detail::http_response::framing_fields);
+      kind_ = found < 0 ? field_kind::other : field_kind(found);
+    }
+    state_ = state::field_ows;
+    return q + 1;
+  }
+
+  [[gnu::always_inline]] static field_kind classify(std::string_view name) noexcept {
+    using detail::iequals;
+    const auto& fields = detail::http_response::framing_fields;
+    switch (name.size()) {
+      case 14: return iequals(name, fields[0]) ? field_kind::content_length : field_kind::other;
+      case 17: return iequals(name, fields[1]) ? field_kind::transfer_encoding : field_kind::other;
+      case 10: return iequals(name, fields[2]) ? field_kind::connection : field_kind::other;
+      default: return field_kind::other;
+    }
+  }
+
+  [[gnu::always_inline]] const char* on_field_ows(const char* p, const char* end) noexcept {
+    while (p != end && detail::http_response::is_ows(*p)) ++p;
+    if (p == end) return p;
+    switch (kind_) {
+      case field_kind::content_length:
+        state_ = state::content_length;
+        number_ = 0;
+        digits_ = 0;
+        gap_after_word_ = false;
+        break;
+      case field_kind::transfer_encoding:
+      case field_kind::connection:
+        state_ = state::token_list;
+        begin_token();
+        break;
+      case field_kind::other: state_ = state::field_value; break;
+    }
+    return p;
+  }
+
+  [[gnu::always_inline]] const char* on_field_value(const char* p, const char* end) noexcept {
+    p = detail::http_response::skip_field_chars(p, end);
+    return p == end ? p : end_line(p, end, "invalid character in header value");
+  }
+
+  /// At the CR or LF that should end a status or field line, or at a character that has no place
+  /// in it (then `error`).
+  [[gnu::always_inline]] const char* end_line(const char* p, const char* end, const char* error) noexcept {
+    if (*p == '\n') {
+      state_ = state::field_start;
+      return p + 1;
+    }
+    if (*p != '\r') return fail(p, error);
+    if (end - p >= 2 && p[1] == '\n') {
+      state_ = state::field_start;
+      return p + 2;
+    }
+    state_ = state::line_lf;
+    return p + 1;
+  }
+
+  [[gnu::always_inline]] const char* expect_lf(const char* p, state next) noexcept {
+    if (*p != '\n') return fail(p, "CR not followed by LF");
+    state_ = next;
+    return p + 1;
+  }
+
+  // Content-Length: a list of equal decimals (RFC 7230 §3.3.2), folded as it arrives.
+  [[gnu::always_inline]] const char* on_content_length(const char* p, const char* end) noexcept {
+    for (; p != end; ++p) {
+      const char c = *p;
+      if (detail::is_digit(c)) {
+        const auto digit = std::uint64_t(c - '0');
+        if (gap_after_word_) return fail(p, "invalid Content-Length");
+        if (number_ > (UINT64_MAX - digit) / 10) return fail(p, "Content-Length overflows");
+        number_ = number_ * 10 + digit;
+        ++digits_;
+      } else if (detail::http_response::is_ows(c)) {
+        gap_after_word_ = digits_ != 0;
+      } else if (c == ',' || c == '\r' || c == '\n') {
+        if (digits_ == 0) return fail(p, "invalid Content-Length");
+        if (has_content_length_ && content_length_ != number_) return fail(p, "conflicting Content-Length values");
+        has_content_length_ = true;
+        content_length_ = number_;
+        if (c != ',') return end_line(p, end, "");
+        number_ = 0;
+        digits_ = 0;
+        gap_after_word_ = false;
+      } else {
+        return fail(p, "invalid Content-Length");
+      }
+    }
+    return p;
+  }
+
+  // Transfer-Encoding and Connection: comma-separated tokens, of which a few matter.
+  [[gnu::always_inline]] const char* on_token_list(const char* p, const char* end) noexcept {
+    const auto words = token_words();
+    for (; p != end; ++p) {
+      const char c = *p;
+      if (detail::http_response::is_tchar(c)) {
+        if (gap_after_word_)
+          token_.spoil();  // "chunked x": two words in one element
+        else
+          token_.feed(words, c);
+      } else if (detail::http_response::is_ows(c)) {
+        gap_after_word_ = token_.length() != 0;
+      } else if (c == ',' || c == '\r' || c == '\n') {
+        end_token();
+        if (c != ',') return end_line(p, end, "");
+        begin_token();
+      } else if (detail::http_response::is_field_char(c)) {
+        token_.spoil();  // parameters, quoted strings: not a token we act on
+      } else {
+        return fail(p, "invalid character in header value");
+      }
+    }
+    return p;
+  }
+
+  std::span<const std::string_view> token_words() const noexcept {
+    if (kind_ == field_kind::transfer_encoding) return detail::http_response::coding_tokens;
+    return detail::http_response::connection_tokens;
+  }
+  void begin_token() noexcept {
+    token_.start(token_words());
+    gap_after_word_ = false;
+  }
+  void end_token() noexcept {
+    if (token_.length() == 0) return;  // empty list elements are allowed and mean nothing
+    const int found = token_.match(token_words());
+    if (kind_ == field_kind::transfer_encoding) {
+      transfer_encoding_ = true;
+      chunked_last_ = found == 0;  // only the final coding decides (RFC 7230 §3.3.3)
+    } else if (found == 0) {
+      connection_close_ = true;
+    } else if (found == 1) {
+      connection_keep_alive_ = true;
+    }
+  }
+
+  // ---- chunked bodies --------------------------------------------------------------------------------
+
+  void begin_chunk_line() noexcept {
+    state_ = state::chunk_size;
+    section_bytes_ = 0;
+    number_ = 0;
+    digits_ = 0;
+  }
+
+  const char* on_chunk_size(const char* p, const char* end) noexcept {
+    for (; p != end; ++p) {
+      const int digit = detail::http_response::hex_value(*p);
+      if (digit < 0) break;
+      if (number_ >> 60) return fail(p, "chunk size overflows");
+      number_ = number_ << 4 | std::uint64_t(digit);
+      ++digits_;
+    }
+    if (p == end) return p;
+    if (digits_ == 0) return fail(p, "invalid chunk size");
+    switch (*p) {
+      case ';': state_ = state::chunk_ext; break;
+      case ' ':
+      case '\t': state_ = state::chunk_size_ws; break;
+      case '\r': state_ = state::chunk_size_lf; break;
+      case '\n': state_ = state::chunk_line_end; break;
+      default: return fail(p, "invalid chunk size");
+    }
+    return p + 1;
+  }
+
+  // Whitespace after the size may only lead to an extension (RFC 7230 §4.1.1 allows BWS there).
+  const char* on_chunk_size_ws(const char* p) noexcept {
+    switch (*p) {
+      case ' ':
+      case '\t': break;
+      case ';': state_ = state::chunk_ext; break;
+      case '\r': state_ = state::chunk_size_lf; break;
+      case '\n': state_ = state::chunk_line_end; break;
+      default: return fail(p, "invalid chunk size");
+    }
+    return p + 1;
+  }
+
+  // Extensions are checked for valid characters and ignored.
+  const char* on_chunk_ext(const char* p, const char* end) noexcept {
+    while (p != end && detail::http_response::is_field_char(*p)) ++p;
+    if (p == end) return p;
+    if (*p == '\r') return state_ = state::chunk_size_lf, p + 1;
+    if (*p == '\n') return state_ = state::chunk_line_end, p + 1;
+    return fail(p, "invalid character in chunk extension");
+  }
+
+  [[gnu::always_inline]] const char* take_body(const char* p, const char* end, state when_done) noexcept {
+    const std::uint64_t available = std::uint64_t(end - p);
+    const std::uint64_t n = remaining_ < available ? remaining_ : available;
+    remaining_ -= n;
+    current_.body_bytes += n;
+    if (remaining_ == 0) state_ = when_done;
+    return p + n;
+  }
+
+  /// The hot path of chunked bodies: the CRLF after a chunk's data and a next size line of bare
+  /// hex digits, when both are whole in the slice (and the line within the limit), then the
+  /// chunk's data. Anything else — extensions, the last chunk, a split, an error — it leaves to
+  /// the states, untouched.
+  const char* whole_chunks(const char* p, const char* end) noexcept {
+    while (state_ == state::chunk_data_end && end - p >= 5 && p[0] == '\r' && p[1] == '\n') {
+      const char* const line = p + 2;
+      const char* const digits_end = line + std::min<std::ptrdiff_t>(end - line, 16);  // 16 digits cannot overflow
+      const char* q = line;
+      std::uint64_t size = 0;
+      for (int digit; q != digits_end && (digit = detail::http_response::hex_value(*q)) >= 0; ++q)
+        size = size << 4 | std::uint64_t(digit);
+      if (size == 0 || end - q < 2 || q[0] != '\r' || q[1] != '\n' || std::size_t(q + 2 - line) > max_header_bytes_)
+        break;
+      remaining_ = size;
+      state_ = state::chunk_data;
+      p = take_body(q + 2, end, state::chunk_data_end);
+    }
+    return p;
+  }
+
+  // ---- where sections and messages end ---------------------------------------------------------------
+
+  void begin_head(unsigned interim_responses = 0) noexcept {
+    state_ = state::status_line;
+    status_pos_ = 0;
+    section_bytes_ = 0;
+    in_trailers_ = false;
+    has_content_length_ = transfer_encoding_ = chunked_last_ = false;
+    connection_close_ = connection_keep_alive_ = false;
+    current_ = {};
+    current_.interim_responses = interim_responses;
+  }
+
+  /// The empty line ended a head or a trailer section: decide what comes next.
+  void on_section_end() noexcept {
+    if (in_trailers_) {
+      state_ = state::message_end;
+      return;
+    }
+    const int status = current_.status;
+    if (status < 200 && status != 101) {  // interim: skipped, the final response follows
+      begin_head(current_.interim_responses + 1);
+      return;
+    }
+    current_.header_bytes = section_bytes_;
+    current_.keep_alive = !connection_close_ && (version_minor_ >= 1 || connection_keep_alive_);
+    section_bytes_ = 0;
+    if (head_responses_ || status == 101 || status == 204 || status == 304) {
+      state_ = state::message_end;
+    } else if (transfer_encoding_ && chunked_last_) {
+      current_.chunked = true;
+      if (version_minor_ == 0) current_.keep_alive = false;  // RFC 9112 §6.1: faulty framing
+      begin_chunk_line();
+    } else if (!transfer_encoding_ && has_content_length_) {
+      remaining_ = content_length_;
+      state_ = content_length_ == 0 ? state::message_end : state::body_fixed;
+    } else {
+      current_.keep_alive = false;
+      state_ = state::body_until_close;
+    }
+  }
+
+  void on_chunk_line_end() noexcept {
+    section_bytes_ = 0;
+    if (number_ != 0) {
+      remaining_ = number_;
+      state_ = state::chunk_data;
+    } else {
+      in_trailers_ = true;
+      state_ = state::field_start;
+    }
+  }
+
+  void complete(std::size_t bytes) noexcept {
+    current_.total_bytes = bytes_in_response_ + bytes;
+    last_ = current_;
+    bytes_in_response_ = 0;
+    begin_head();
+  }
+
+  const char* limit_exceeded(const char* p) noexcept {
+    const char* what = state_ >= state::chunk_size ? "chunk size line" : in_trailers_ ? "trailer section" : "header section";
+    std::snprintf(limit_message_, sizeof limit_message_, "%s exceeds %zu bytes", what, max_header_bytes_);
+    return fail(p, limit_message_);
+  }
+
+  const char* fail(const char* p, const char* why) noexcept {
+    state_ = state::failed;
+    error_ = why;
+    return p;
+  }
+
+  // configuration
+  std::size_t max_header_bytes_;
+  bool head_responses_ = false;
+  // the response in progress
+  response_info current_{};
+  response_info last_{};
+  std::uint64_t bytes_in_response_ = 0;  // bytes consumed by earlier calls for the current response
+  std::uint64_t number_ = 0;             // Content-Length or chunk size being read
+  std::uint64_t content_length_ = 0;
+  std::uint64_t remaining_ = 0;          // of a fixed body or a chunk
+  std::size_t section_bytes_ = 0;        // of the current head, chunk size line or trailer section
+  detail::http_response::piecewise_word_matcher name_;
+  detail::http_response::piecewise_word_matcher token_;
+  std::uint32_t digits_ = 0;
+  state state_ = state::status_line;
+  field_kind kind_ = field_kind::other;
+  std::uint8_t status_pos_ = 0;
+  std::uint8_t version_minor_ = 1;
+  bool in_trailers_ = false;
+  bool gap_after_word_ = false;  // whitespace followed the digits or word of a list element
+  bool has_content_length_ = false;
+  bool transfer_encoding_ = false;
+  bool chunked_last_ = false;
+  bool connection_close_ = false;
+  bool connection_keep_alive_ = false;
+  const char* error_ = "";
+  char limit_message_[64] = {};
+};
+
+inline parse_result response_parser::parse(const char* data, std::size_t size) noexcept {
+  if (state_ == state::failed) return {0, parse_event::error};
+  const char* p = data;
+  const char* const end = data + size;
+  for (;;) {
+    switch (state_) {  // states reached without consuming a byte
+      case state::section_end: on_section_end(); continue;
+      case state::chunk_line_end: on_chunk_line_end(); continue;
+      case state::message_end: {
+        const auto consumed = std::size_t(p - data);
+        complete(consumed);
+        return {consumed, parse_event::response_complete};
+      }
+      default: break;
+    }
+    if (p == end) break;
+    if (is_limited(state_)) {
+      const std::size_t allowed = max_header_bytes_ - section_bytes_;
+      if (allowed == 0) {
+        limit_exceeded(p);
+        return {std::size_t(p - data), parse_event::error};
+      }
+      const char* const stop = std::size_t(end - p) > allowed ? p + allowed : end;
+      const char* const next = run_limited(p, stop);
+      section_bytes_ += std::size_t(next - p);
+      p = next;
+    } else {
+      p = step_body(p, end);
+    }
+    if (state_ == state::failed) return {std::size_t(p - data), parse_event::error};
+  }
+  bytes_in_response_ += size;
+  return {size, parse_event::need_more};
+}
+
+inline parse_result response_parser::finish() noexcept {
+  if (state_ == state::failed) return {0, parse_event::error};
+  if (idle()) return {0, parse_event::need_more};
+  if (state_ == state::body_until_close) {
+    complete(0);
+    return {0, parse_event::response_complete};
+  }
+  fail(nullptr, "connection closed mid-response");
+  return {0, parse_event::error};
+}
+
+}  // namespace uring_cannon::http
+// An incremental HTTP/1.1 request parser for the bundled servers: fed arbitrary slices of a
+// connection's byte stream, it reports one event at a time — a request head, each piece of its
+// body, its end — so a server can answer pipelined requests in order without copying bodies.
+//
+// The head is parsed in place when it arrives whole in one slice; when it spans slices it is
+// gathered in a buffer the parser keeps (allocated once, at the size limit, on first use), so the
+// views it hands out stay valid either way until the next request begins. Malformed input puts
+// the parser in a definite error state with a message and the status a server should answer with.
+//
+//   http::request_parser parser;
+//   for (;;) {
+//     auto [consumed, event] = parser.parse(input);
+//     input.remove_prefix(consumed);
+//     if (event == http::request_event::need_more || event == http::request_event::error) break;
+//     ...  // head: parser.method(), parser.header("host"); body: parser.body_data(); complete: reply
+//   }
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string_view>
+#include <vector>
+
+namespace uring_cannon::http {
+
+/// One header field as received: the name as spelled by the client, the value without the
+/// whitespace around it.
+struct request_header {
+  std::string_view name;
+  std::string_view value;
+};
+
+/// What one call to request_parser::parse() found.
+enum class request_event : std::uint8_t {
+  need_more,  ///< every byte given was consumed; call again when more arrive
+  head,       ///< request line and headers parsed: method(), target(), header() ... are valid
+  body,       ///< body_data() holds the next piece of the body (chunk framing removed)
+  complete,   ///< the request, head and body, is finished; the next call starts the next request
+  error,      ///< malformed input: error_message(), error_status(); the parser stays here
+};
+
+struct request_parse_result {
+  std::size_t consumed;  ///< bytes of the input used; the rest belongs to later events
+  request_event event;
+};
+
+struct request_parser_options {
+  /// Longest request head (request line, headers and the empty line) and longest trailer
+  /// section accepted; longer ones are an error with status 431.
+  std::size_t max_head_size = 16 * 1024;
+};
+
+/// Parses requests one after another from a byte stream. Call parse() until it returns
+/// need_more (or error): a request yields head, then zero or more body events, then complete —
+/// complete may come from a call that consumes nothing, even with empty input.
+///
+/// Views (method(), target(), headers(), body_data()) point into the caller's input when the head
+/// arrived in one slice, or into the parser's own buffer otherwise: they stay valid until the
+/// next call to parse() after complete, provided the caller keeps its input alive that long.
+class request_parser {
+ public:
+  explicit request_parser(request_parser_options options = {}) : options_(options) { headers_.reserve(32); }
+
+  /// Parses from the start of `input` up to the next event.
+  request_parse_result parse(std::string_view input) {
+    switch (state_) {
+      case state::head:
+        return parse_head(input);
+      case state::done:
+        state_ = state::head;
+        ++completed_;
+        return {0, request_event::complete};
+      case state::fixed_body:
+        return parse_fixed_body(input);
+      case state::error:
+        return {0, request_event::error};
+      default:
+        return parse_chunked(input);
+    }
+  }
+
+  /// Forgets everything, the error state included (for reusing a parser on a new connection).
+  void reset() noexcept {
+    state_ = state::head;
+    buffer_size_ = 0;
+    headers_.clear();
+    error_message_ = {};
+    error_status_ = 0;
+  }
+
+  // ---- the current request's head (valid from head until the next request begins) ------------
+
+  std::string_view method() const noexcept { return method_; }
+  /// The request target as sent: "/path?query", "*", or an absolute URI.
+  std::string_view target() const noexcept { return target_; }
+  /// The target up to '?'.
+  std::string_view path() const noexcept { return target_.substr(0, target_.find('?')); }
+  /// The target after '?', empty when there is none.
+  std::string_view query() const noexcept {
+    const std::size_t mark = target_.find('?');
+    return mark == std::string_view::npos ? std::string_view{} : target_.substr(mark + 1);
+  }
+  /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+  int version_minor() const noexcept { return version_minor_; }
+  std::span<const request_header> headers() const noexcept { return headers_; }
+  /// The value of the first header called `name` (case-insensitive).
+  std::optional<std::string_view> header(std::string_view name) const noexcept {
+    for (const request_header& h : headers_)
+      if (detail::iequals(h.name, name)) return h.value;
+    return std::nullopt;
+  }
+  /// Content-Length, when the request has one.
+  std::optional<std::uint64_t> content_length() const noexcept {
+    return has_content_length_ ? std::optional<std::uint64_t>(content_length_) : std::nullopt;
+  }
+  /// Transfer-Encoding: chunked.
+  bool chunked() const noexcept { return chunked_; }
+  /// True when a body follows the head (chunked, or a non-zero Content-Length).
+  bool has_body() const noexcept { return chunked_ || content_length_ > 0; }
+  /// Whether the connection may carry another request after this one: HTTP/1.1 unless
+  /// "Connection: close", HTTP/1.0 only with "Connection: keep-alive".
+  bool keep_alive() const noexcept {
+    if (connection_close_) return false;
+    return version_minor_ >= 1 || connection_keep_alive_;
+  }
+  /// "Connection: upgrade" was sent (see header("upgrade") for the protocol).
+  bool upgrade_requested() const noexcept { return connection_upgrade_; }
+  /// "Expect: 100-continue" was sent.
+  bool expects_continue() const noexcept { return expects_continue_; }
+
+  // ---- body ------------------------------------------------------------------------------------
+
+  /// The piece of body reported by the latest body event.
+  std::string_view body_data() const noexcept { return body_; }
+  /// Body bytes of the current request delivered so far.
+  std::uint64_t body_bytes() const noexcept { return body_bytes_; }
+
+  // ---- errors and counters ----------------------------------------------------------------------
+
+  /// Why the input was rejected (empty unless the last event was error).
+  std::string_view error_message() const noexcept { return error_message_; }
+  /// The status a server should answer a rejected request with: 400, 431 (head too large),
+  /// 501 (unsupported transfer coding) or 505 (HTTP version).
+  int error_status() const noexcept { return error_status_; }
+  /// Requests completed since construction.
+  std::uint64_t requests_completed() const noexcept { return completed_; }
+
+ private:
+  enum class state : std::uint8_t {
+    head,
+    fixed_body,
+    done,  // complete is due on the next call
+    chunk_size,
+    chunk_size_ws,
+    chunk_ext,
+    chunk_size_lf,
+    chunk_data,
+    chunk_data_cr,
+    chunk_data_lf,
+    trailer_start,
+    trailer_line,
+    trailer_end_lf,
+    error,
+  };
+
+  static constexpr std::uint64_t max_chunk_size = std::uint64_t(1) << 60;
+
+  // ---- head --------------------------------------------------------------------------------------
+
+  request_parse_result parse_head(std::string_view in) {
+    const std::size_t limit = options_.max_head_size;
+    if (buffer_size_ == 0) {
+      // Empty lines before a request line are ignored (RFC 9112 section 2.2).
+      std::size_t start = 0;
+      while (start < in.size() && (in[start] == '\r' || in[start] == '\n')) ++start;
+      const std::string_view rest = in.substr(start);
+      const std::size_t end = find_head_end(rest.substr(0, limit), 0);
+      if (end != std::string_view::npos) {
+        if (!parse_head_text(rest.substr(0, end))) return {start + end, request_event::error};
+        return {start + end, request_event::head};
+      }
+      if (const verdict v = check_partial_head(rest.substr(0, limit)); v.status != 0) return fail(v.status, v.message);
+      if (rest.size() >= limit) return fail(431, "request head too large");
+      if (rest.empty()) return {in.size(), request_event::need_more};
+      ensure_buffer();
+      std::memcpy(buffer_.get(), rest.data(), rest.size());
+      buffer_size_ = rest.size();
+      return {in.size(), request_event::need_more};
+    }
+    // Part of the head is already buffered: gather more, never past the limit.
+    const std::size_t old_size = buffer_size_;
+    const std::size_t take = std::min(in.size(), limit - old_size);
+    std::memcpy(buffer_.get() + old_size, in.data(), take);
+    buffer_size_ += take;
+    const std::string_view gathered(buffer_.get(), buffer_size_);
+    const std::size_t end = find_head_end(gathered, old_size >= 3 ? old_size - 3 : 0);
+    if (end != std::string_view::npos) {
+      buffer_size_ = 0;  // the views below stay valid: the buffer is only rewritten by the next head
+      const std::size_t consumed = end - old_size;
+      if (!parse_head_text(gathered.substr(0, end))) return {consumed, request_event::error};
+      return {consumed, request_event::head};
+    }
+    if (const verdict v = check_partial_head(gathered); v.status != 0) return fail(v.status, v.message);
+    if (buffer_size_ >= limit) return fail(431, "request head too large");
+    return {take, request_event::need_more};
+  }
+
+  void ensure_buffer() {
+    if (!buffer_) buffer_ = std::make_unique<char[]>(options_.max_head_size);
+  }
+
+  /// One past the empty line that ends a head ("\n\n" or "\n\r\n"), searching from `from`.
+  static std::size_t find_head_end(std::string_view text, std::size_t from) noexcept {
+    while (from < text.size()) {
+      const void* found = std::memchr(text.data() + from, '\n', text.size() - from);
+      if (found == nullptr) return std::string_view::npos;
+      const std::size_t lf = std::size_t(static_cast<const char*>(found) - text.data());
+      if (lf + 1 < text.size() && text[lf + 1] == '\n') return lf + 2;
+      if (lf + 2 < text.size() && text[lf + 1] == '\r' && text[lf + 2] == '\n') return lf + 3;
+      from = lf + 1;
+    }
+    return std::string_view::npos;
+  }
+
+  /// Splits off the next line (without its CR LF); `text` must hold a LF.
+  static std::string_view take_line(std::string_view& text) noexcept {
+    const std::size_t lf = text.find('\n');
+    std::string_view line = text.substr(0, lf);
+    text.remove_prefix(lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  }
+
+  static constexpr bool is_tchar(char c) noexcept {
+    constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || detail::is_digit(c) ||
+           specials.find(c) != std::string_view::npos;
+  }
+  static bool is_token(std::string_view text) noexcept {
+    return !text.empty() && std::all_of(text.begin(), text.end(), is_tchar);
+  }
+  // Field values: visible ASCII, space, tab and obs-text; no other control characters.
+  static bool is_field_value(std::string_view text) noexcept {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+      const auto u = static_cast<unsigned char>(c);
+      return u == '\t' || (u >= 0x20 && u != 0x7f);
+    });
+  }
+  // Request targets: anything visible, obs-text included; no spaces or control characters.
+  static constexpr bool is_target_char(char c) noexcept {
+    const auto u = static_cast<unsigned char>(c);
+    return u > 0x20 && u != 0x7f;
+  }
+
+  // Parses a whole head (it ends with its empty line). False after recording an error.
+  bool parse_head_text(std::string_view text) {
+    start_request();
+    if (!parse_request_line(take_line(text))) return false;
+    for (;;) {
+      const std::string_view line = take_line(text);
+      if (line.empty()) break;
+      if (!parse_header_line(line)) return false;
+    }
+    return finish_head();
+  }
+
+  void start_request() noexcept {
+    headers_.clear();
+    has_content_length_ = chunked_ = connection_close_ = connection_keep_alive_ = false;
+    connection_upgrade_ = expects_continue_ = has_transfer_encoding_ = false;
+    content_length_ = 0;
+    body_bytes_ = 0;
+    body_ = {};
+  }
+
+  struct verdict {
+    int status = 0;  // 0: fine so far
+    const char* message = "";
+  };
+
+  /// Checks a request line, or when `complete` is false the start of one, left to right, so that
+  /// a bad byte gets the same verdict however much of the line has arrived (and garbage is refused
+  /// at once instead of being gathered up to the size limit).
+  static verdict check_request_line(std::string_view line, bool complete) noexcept {
+    constexpr verdict fine{};
+    constexpr verdict bad_line{400, "malformed request line"};
+    std::size_t i = 0;
+    while (i < line.size() && line[i] != ' ') {
+      if (!is_tchar(line[i])) return {400, "malformed method"};
+      ++i;
+    }
+    if (i == line.size()) return complete ? bad_line : fine;
+    if (i == 0) return {400, "malformed method"};
+    const std::size_t target_start = ++i;
+    while (i < line.size() && line[i] != ' ') {
+      if (!is_target_char(line[i])) return {400, "malformed request target"};
+      ++i;
+    }
+    if (i == line.size()) return complete ? bad_line : fine;
+    if (i == target_start) return {400, "malformed request target"};
+    const std::string_view version = line.substr(i + 1);
+    constexpr std::string_view shape = "HTTP/#.#";
+    if (version.size() > shape.size()) return {400, "malformed HTTP version"};
+    for (std::size_t j = 0; j < version.size(); ++j)
+      if (shape[j] == '#' ? !detail::is_digit(version[j]) : version[j] != shape[j]) return {400, "malformed HTTP version"};
+    if (!complete) return fine;
+    if (version.size() != shape.size()) return {400, "malformed HTTP version"};
+    if (version[5] != '1' || (version[7] != '0' && version[7] != '1')) return {505, "unsupported HTTP version"};
+    return fine;
+  }
+
+  /// The verdict on the start of a head that has not ended yet.
+  static verdict check_partial_head(std::string_view text) noexcept {
+    const std::size_t lf = text.find('\n');
+    if (lf != std::string_view::npos) {
+      std::string_view line = text.substr(0, lf);
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      return check_request_line(line, true);
+    }
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);  // its LF may be next
+    return check_request_line(text, false);
+  }
+
+  bool parse_request_line(std::string_view line) {
+    if (const verdict v = check_request_line(line, true); v.status != 0) return error_in_head(v.status, v.message);
+    const std::size_t first_space = line.find(' ');
+    const std::size_t second_space = line.find(' ', first_space + 1);
+    method_ = line.substr(0, first_space);
+    target_ = line.substr(first_space + 1, second_space - first_space - 1);
+    version_minor_ = line[second_space + 8] - '0';
+    return true;
+  }
+
+  bool parse_header_line(std::string_view line) {
+    if (line.front() == ' ' || line.front() == '\t') return error_in_head(400, "obsolete header line folding");
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos) return error_in_head(400, "header line without a colon");
+    const std::string_view name = line.substr(0, colon);
+    if (!is_token(name)) return error_in_head(400, "malformed header name");
+    std::string_view value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    if (!is_field_value(value)) return error_in_head(400, "control character in header value");
+    headers_.push_back({name, value});
+    return note_framing_header(name, value);
+  }
+
+  // Headers that decide framing and connection reuse are interpreted as they arrive.
+  bool note_framing_header(std::string_view name, std::string_view value) {
+    switch (name.size()) {
+      case 6:
+        if (detail::iequals(name, "expect")) expects_continue_ = detail::iequals(value, "100-continue");
+        break;
+      case 10:
+        if (detail::iequals(name, "connection")) {
+          connection_close_ |= detail::header_list_contains(value, "close");
+          connection_keep_alive_ |= detail::header_list_contains(value, "keep-alive");
+          connection_upgrade_ |= detail::header_list_contains(value, "upgrade");
+        }
+        break;
+      case 14:
+        if (detail::iequals(name, "content-length")) {
+          const auto length = detail::parse_decimal(value, std::uint64_t(1) << 62);
+          if (!length) return error_in_head(400, "malformed Content-Length");
+          if (has_content_length_ && *length != content_length_)
+            return error_in_head(400, "conflicting Content-Length headers");
+          has_content_length_ = true;
+          content_length_ = *length;
+        }
+        break;
+      case 17:
+        if (detail::iequals(name, "transfer-encoding")) return note_transfer_encoding(value);
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+
+  // Only "chunked" is understood; it must come last and only once (several headers form one list).
+  bool note_transfer_encoding(std::string_view value) {
+    has_transfer_encoding_ = true;
+    while (!value.empty()) {
+      const std::size_t comma = value.find(',');
+      std::string_view coding = value.substr(0, comma);
+      while (!coding.empty() && (coding.front() == ' ' || coding.front() == '\t')) coding.remove_prefix(1);
+      while (!coding.empty() && (coding.back() == ' ' || coding.back() == '\t')) coding.remove_suffix(1);
+      if (!coding.empty()) {
+        if (chunked_) return error_in_head(400, "transfer coding after chunked");
+        if (!detail::iequals(coding, "chunked")) return error_in_head(501, "unsupported transfer coding");
+        chunked_ = true;
+      }
+      if (comma == std::string_view::npos) break;
+      value.remove_prefix(comma + 1);
+    }
+    return true;
+  }
+
+  bool finish_head() {
+    if (has_transfer_encoding_) {
+      // A request with both is how requests get smuggled past proxies: refuse it.
+      if (has_content_length_) return error_in_head(400, "both Transfer-Encoding and Content-Length");
+      if (version_minor_ == 0) return error_in_head(400, "Transfer-Encoding in an HTTP/1.0 request");
+      if (!chunked_) return error_in_head(400, "Transfer-Encoding without chunked");
+    }
+    if (chunked_) {
+      begin_chunk_size();
+    } else if (content_length_ > 0) {
+      remaining_ = content_length_;
+      state_ = state::fixed_body;
+    } else {
+      state_ = state::done;
+    }
+    return true;
+  }
+
+  bool error_in_head(int status, const char* message) noexcept {
+    fail(status, message);
+    return false;
+  }
+
+  request_parse_result fail(int status, const char* message) noexcept {
+    state_ = state::error;
+    error_status_ = status;
+    error_message_ = message;
+    return {0, request_event::error};
+  }
+
+  // ---- bodies ------------------------------------------------------------------------------------
+
+  request_parse_result parse_fixed_body(std::string_view in) noexcept {
+    if (in.empty()) return {0, request_event::need_more};
+    const std::size_t n = std::size_t(std::min<std::uint64_t>(remaining_, in.size()));
+    deliver(in.substr(0, n));
+    remaining_ -= n;
+    if (remaining_ == 0) state_ = state::done;
+    return {n, request_event::body};
+  }
+
+  void deliver(std::string_view piece) noexcept {
+    body_ = piece;
+    body_bytes_ += piece.size();
+  }
+
+  void begin_chunk_size() noexcept {
+    state_ = state::chunk_size;
+    remaining_ = 0;
+    size_digits_ = 0;
+  }
+
+  static int hex_value(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    const char lower = detail::ascii_lower(c);
+    if (lower >= 'a' && lower <= 'f') return lower - 'a' + 10;
+    return -1;
+  }
+
+  // Chunk framing goes byte by byte; chunk data goes out as one span per call.
+  request_parse_result parse_chunked(std::string_view in) noexcept {
+    std::size_t pos = 0;
+    while (pos < in.size()) {
+      const char c = in[pos];
+      switch (state_) {
+        case state::chunk_size:
+          if (const int digit = hex_value(c); digit >= 0) {
+            if (remaining_ >= max_chunk_size >> 4) return fail(400, "chunk size too large");
+            remaining_ = remaining_ * 16 + std::uint64_t(digit);
+            ++size_digits_;
+            break;
+          }
+          if (size_digits_ == 0) return fail(400, "malformed chunk size");
+          framing_bytes_ = 0;
+          if (c == ';') state_ = state::chunk_ext;
+          else if (c == ' ' || c == '\t') state_ = state::chunk_size_ws;
+          else if (c == '\r') state_ = state::chunk_size_lf;
+          else if (c == '\n') end_chunk_size_line();
+          else return fail(400, "malformed chunk size");
+          break;
+        case state::chunk_size_ws:
+          if (c == ';') state_ = state::chunk_ext;
+          else if (c == '\r') state_ = state::chunk_size_lf;
+          else if (c == '\n') end_chunk_size_line();
+          else if (c != ' ' && c != '\t') return fail(400, "malformed chunk size");
+          break;
+        case state::chunk_ext:
+          // Extensions are skipped, within the head size limit.
+          if (++framing_bytes_ > options_.max_head_size) return fail(400, "chunk extension too long");
+          if (c == '\r') state_ = state::chunk_size_lf;
+          else if (c == '\n') end_chunk_size_line();
+          else if (c != '\t' && static_cast<unsigned char>(c) < 0x20) return fail(400, "control character in chunk extension");
+          break;
+        case state::chunk_size_lf:
+          if (c != '\n') return fail(400, "chunk size line without LF");
+          end_chunk_size_line();
+          break;
+        case state::chunk_data: {
+          const std::size_t n = std::size_t(std::min<std::uint64_t>(remaining_, in.size() - pos));
+          deliver(in.substr(pos, n));
+          remaining_ -= n;
+          if (remaining_ == 0) state_ = state::chunk_data_cr;
+          return {pos + n, request_event::body};
+        }
+        case state::chunk_data_cr:
+          if (c == '\r') state_ = state::chunk_data_lf;
+          else if (c == '\n') begin_chunk_size();
+          else return fail(400, "chunk data longer than its size");
+          break;
+        case state::chunk_data_lf:
+          if (c != '\n') return fail(400, "chunk data without CR LF");
+          begin_chunk_size();
+          break;
+        case state::trailer_start:
+          if (c == '\n') return finish_chunked(pos + 1);
+          if (c == '\r') {
+            state_ = state::trailer_end_lf;
+          } else {
+            state_ = state::trailer_line;
+            if (++framing_bytes_ > options_.max_head_size) return fail(431, "trailer section too large");
+          }
+          break;
+        case state::trailer_line:
+          if (++framing_bytes_ > options_.max_head_size) return fail(431, "trailer section too large");
+          if (c == '\n') state_ = state::trailer_start;
+          break;
+        case state::trailer_end_lf:
+          if (c != '\n') return fail(400, "trailer section without final CR LF");
+          return finish_chunked(pos + 1);
+        default:
+          return fail(400, "internal parser state");  // unreachable
+      }
+      ++pos;
+    }
+    return {pos, request_event::need_more};
+  }
+
+  void end_chunk_size_line() noexcept {
+    if (remaining_ > 0) {
+      state_ = state::chunk_data;
+    } else {
+      state_ = state::trailer_start;  // the last chunk; trailers follow
+      framing_bytes_ = 0;
+    }
+  }
+
+  request_parse_result finish_chunked(std::size_t consumed) noexcept {
+    state_ = state::head;
+    ++completed_;
+    return {consumed, request_event::complete};
+  }
+
+  request_parser_options options_;
+  state state_ = state::head;
+
+  // The head being gathered across slices; once parsed, the views below may point into it.
+  std::unique_ptr<char[]> buffer_;
+  std::size_t buffer_size_ = 0;
+
+  std::string_view method_;
+  std::string_view target_;
+  int version_minor_ = 1;
+  std::vector<request_header> headers_;
+  std::uint64_t content_length_ = 0;
+  bool has_content_length_ = false;
+  bool has_transfer_encoding_ = false;
+  bool chunked_ = false;
+  bool connection_close_ = false;
+  bool connection_keep_alive_ = false;
+  bool connection_upgrade_ = false;
+  bool expects_continue_ = false;
+
+  std::uint64_t remaining_ = 0;       // body bytes left (Content-Length) or in the current chunk
+  std::uint32_t size_digits_ = 0;     // hex digits of the chunk size read so far
+  std::size_t framing_bytes_ = 0;     // chunk extension or trailer bytes, for the size limit
+  std::string_view body_;
+  std::uint64_t body_bytes_ = 0;
+  std::uint64_t completed_ = 0;
+
+  std::string_view error_message_;
+  int error_status_ = 0;
+};
+
+}  // namespace uring_cannon::http
+// The WebSocket opening handshake (RFC 6455 section 4): the client's Upgrade request, the
+// incremental check of the server's 101 reply, and the server's side (accept computation).
+// Pure code on byte spans; the caller does the I/O. It runs once per connection, so it may
+// allocate; the frame layer (websocket_frame.hpp) is what runs per message.
+
+// Base64 (RFC 4648 section 4, the standard alphabet with '=' padding), for the WebSocket
+// handshake keys. Decoding is strict: no whitespace, padding required, and the unused bits of the
+// last character must be zero, so every byte string has exactly one accepted encoding.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+inline constexpr std::string_view base64_alphabet =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Characters needed to encode `size` bytes, padding included.
+constexpr std::size_t base64_encoded_size(std::size_t size) noexcept { return (size + 2) / 3 * 4; }
+
+/// Encodes `size` bytes from `data` into `out`, which must hold base64_encoded_size(size) chars.
+inline void base64_encode_to(char* out, const void* data, std::size_t size) noexcept {
+  auto in = static_cast<const unsigned char*>(data);
+  for (; size >= 3; in += 3, size -= 3) {
+    const std::uint32_t group = std::uint32_t(in[0]) << 16 | std::uint32_t(in[1]) << 8 | in[2];
+    *out++ = base64_alphabet[group >> 18];
+    *out++ = base64_alphabet[(group >> 12) & 63];
+    *out++ = base64_alphabet[(group >> 6) & 63];
+    *out++ = base64_alphabet[group & 63];
+  }
+  if (size == 0) return;
+  const std::uint32_t group = std::uint32_t(in[0]) << 16 | (size == 2 ? std::uint32_t(in[1]) << 8 : 0);
+  *out++ = base64_alphabet[group >> 18];
+  *out++ = base64_alphabet[(group >> 12) & 63];
+  *out++ = size == 2 ? base64_alphabet[(group >> 6) & 63] : '=';
+  *out = '=';
+}
+
+/// The base64 encoding of `size` bytes from `data`.
+inline std::string base64_encode(const void* data, std::size_t size) {
+  std::string out(base64_encoded_size(size), '\0');
+  base64_encode_to(out.data(), data, size);
+  return out;
+}
+inline std::string base64_encode(std::string_view bytes) { return base64_encode(bytes.data(), bytes.size()); }
+
+/// The 6-bit value of one alphabet character, or -1.
+constexpr int base64_value(char c) noexcept {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+/// The bytes `text` encodes, or nullopt when it is not canonical base64.
+inline std::optional<std::string> base64_decode(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  std::size_t padding = 0;
+  if (!text.empty() && text.back() == '=') padding = text[text.size() - 2] == '=' ? 2 : 1;
+  std::string out;
+  out.reserve(text.size() / 4 * 3);
+  for (std::size_t i = 0; i < text.size(); i += 4) {
+    const bool last = i + 4 == text.size();
+    const std::size_t data_chars = last ? 4 - padding : 4;
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 4; ++j) {
+      const int value = j < data_chars ? base64_value(text[i + j]) : 0;
+      if (value < 0) return std::nullopt;  // also catches '=' in the middle
+      group = group << 6 | std::uint32_t(value);
+    }
+    out.push_back(char(group >> 16));
+    if (data_chars > 2) out.push_back(char(group >> 8));
+    if (data_chars > 3) out.push_back(char(group));
+    // Bits that padding throws away must be zero, or two encodings would mean the same bytes.
+    if ((data_chars == 2 && (group & 0xFFFF) != 0) || (data_chars == 3 && (group & 0xFF) != 0)) return std::nullopt;
+  }
+  return out;
+}
+
+}  // namespace uring_cannon::detail
+// SHA-1 (FIPS 180-4), here only because the WebSocket handshake is defined with it
+// (Sec-WebSocket-Accept). SHA-1 is broken for collision resistance; do not use it for anything
+// that needs a secure hash.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+/// An incremental SHA-1: update() any number of times, then finish() once.
+class sha1 {
+ public:
+  using digest = std::array<std::uint8_t, 20>;
+
+  /// Hashes `size` more bytes of the message.
+  void update(const void* data, std::size_t size) noexcept {
+    if (size == 0) return;  // data may be null
+    auto bytes = static_cast<const unsigned char*>(data);
+    total_bytes_ += size;
+    if (pending_ != 0) {  // top up a partial block first
+      const std::size_t take = size < block_.size() - pending_ ? size : block_.size() - pending_;
+      std::memcpy(block_.data() + pending_, bytes, take);
+      pending_ += take;
+      bytes += take;
+      size -= take;
+      if (pending_ < block_.size()) return;
+      compress(block_.data());
+      pending_ = 0;
+    }
+    for (; size >= block_.size(); bytes += block_.size(), size -= block_.size()) compress(bytes);
+    if (size != 0) std::memcpy(block_.data(), bytes, size);
+    pending_ = size;
+  }
+  void update(std::string_view text) noexcept { update(text.data(), text.size()); }
+
+  /// Pads the message and returns its digest; the object must not be updated afterwards.
+  digest finish() noexcept {
+    const std::uint64_t bit_length = total_bytes_ * 8;
+    block_[pending_++] = 0x80;
+    if (pending_ > 56) {  // no room for the length: it goes in one more block
+      std::memset(block_.data() + pending_, 0, block_.size() - pending_);
+      compress(block_.data());
+      pending_ = 0;
+    }
+    std::memset(block_.data() + pending_, 0, 56 - pending_);
+    for (int i = 0; i < 8; ++i) block_[56 + i] = std::uint8_t(bit_length >> (56 - 8 * i));
+    compress(block_.data());
+    digest out{};
+    for (std::size_t i = 0; i < 5; ++i)
+      for (std::size_t j = 0; j < 4; ++j) out[4 * i + j] = std::uint8_t(state_[i] >> (24 - 8 * j));
+    return out;
+  }
+
+ private:
+  static constexpr std::uint32_t rotl(std::uint32_t x, int n) noexcept { return (x << n) | (x >> (32 - n)); }
+
+  void compress(const unsigned char* block) noexcept {
+    std::uint32_t w[80];
+    for (int t = 0; t < 16; ++t)
+      w[t] = std::uint32_t(block[4 * t]) << 24 | std::uint32_t(block[4 * t + 1]) << 16 |
+             std::uint32_t(block[4 * t + 2]) << 8 | std::uint32_t(block[4 * t + 3]);
+    for (int t = 16; t < 80; ++t) w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
+    std::uint32_t a = state_[0], b = state_[1], c = state_[2], d = state_[3], e = state_[4];
+    for (int t = 0; t < 80; ++t) {
+      std::uint32_t f, k;
+      if (t < 20) {
+        f = (b & c) | (~b & d);
+        k = 0x5A827999;
+      } else if (t < 40) {
+        f = b ^ c ^ d;
+        k = 0x6ED9EBA1;
+      } else if (t < 60) {
+        f = (b & c) | (b & d) | (c & d);
+        k = 0x8F1BBCDC;
+      } else {
+        f = b ^ c ^ d;
+        k = 0xCA62C1D6;
+      }
+      const std::uint32_t next = rotl(a, 5) + f + e + k + w[t];
+      e = d;
+      d = c;
+      c = rotl(b, 30);
+      b = a;
+      a = next;
+    }
+    state_[0] += a;
+    state_[1] += b;
+    state_[2] += c;
+    state_[3] += d;
+    state_[4] += e;
+  }
+
+  std::array<std::uint32_t, 5> state_{0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+  std::array<unsigned char, 64> block_{};
+  std::size_t pending_ = 0;  // bytes waiting in block_
+  std::uint64_t total_bytes_ = 0;
+};
+
+/// The SHA-1 digest of `text` in one call.
+inline sha1::digest sha1_digest(std::string_view text) noexcept {
+  sha1 h;
+  h.update(text);
+  return h.finish();
+}
+
+}  // namespace uring_cannon::detail
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+/// `s` without the spaces and tabs (HTTP's "optional whitespace") around it.
+constexpr std::string_view websocket_trim_ows(std::string_view s) noexcept {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace uring_cannon::detail
+
+namespace uring_cannon::websocket {
+
+/// The GUID RFC 6455 appends to the key before hashing it.
+inline constexpr std::string_view handshake_guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// A Sec-WebSocket-Key: the base64 of 16 random bytes (24 characters). The caller supplies the
+/// randomness (any decent per-connection generator will do: the key only defeats caches).
+inline std::string make_key(std::uint64_t random_hi, std::uint64_t random_lo) {
+  unsigned char bytes[16];
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<unsigned char>(random_hi >> (56 - 8 * i));
+    bytes[8 + i] = static_cast<unsigned char>(random_lo >> (56 - 8 * i));
+  }
+  return detail::base64_encode(bytes, sizeof bytes);
+}
+
+/// The Sec-WebSocket-Accept a server answers to `client_key`: base64(SHA-1(key + GUID)).
+inline std::string accept_key(std::string_view client_key) {
+  detail::sha1 hash;
+  hash.update(client_key);
+  hash.update(handshake_guid);
+  const auto digest = hash.finish();
+  return detail::base64_encode(digest.data(), digest.size());
+}
+
+/// The client's opening handshake: a GET for `target` ("/chat") with the Upgrade headers, no
+/// subprotocol and no extension. `host_header` is the Host value ("example.com:8080").
+inline std::string client_upgrade_request(std::string_view host_header, std::string_view target, std::string_view key) {
+  std::string request;
+  request.reserve(128 + host_header.size() + target.size() + key.size());
+  request.append("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host_header);
+  request.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ").append(key);
+  request.append("\r\nSec-WebSocket-Version: 13\r\n\r\n");
+  return request;
+}
+
+enum class handshake_event : std::uint8_t {
+  need_more,  ///< the header block is not complete yet; every byte given was consumed
+  accepted,   ///< a valid 101 reply: the connection now speaks WebSocket frames
+  rejected,   ///< anything else; error_message() says why
+};
+
+struct handshake_result {
+  std::size_t consumed;  ///< bytes of this slice that belonged to the handshake
+  handshake_event event;
+};
+
+/// Checks the server's reply to client_upgrade_request(), fed in slices of any size: status 101,
+/// `Upgrade: websocket`, `Connection` listing `upgrade`, `Sec-WebSocket-Accept` equal to
+/// accept_key(key), and no extension or subprotocol (the client offers none).
+///
+/// Only the current, unfinished header line is buffered, so memory stays at the longest line.
+/// Once accepted or rejected, further calls consume nothing and repeat the verdict.
+class handshake_response_parser {
+ public:
+  /// `key` is the Sec-WebSocket-Key that was sent; a header block longer than
+  /// `max_header_bytes` (status line and final blank line included) is rejected.
+  explicit handshake_response_parser(std::string key, std::size_t max_header_bytes = 16 * 1024)
+      : expected_accept_(accept_key(key)), max_header_bytes_(max_header_bytes) {}
+
+  /// Consumes bytes up to and including the blank line that ends the header block; whatever
+  /// follows it in `bytes` (the first frames, say) is left for the frame decoder.
+  handshake_result parse(std::span<const char> bytes) {
+    if (event_ != handshake_event::need_more) return {0, event_};
+    std::size_t pos = 0;
+    while (pos < bytes.size()) {
+      const char* start = bytes.data() + pos;
+      const void* newline = std::memchr(start, '\n', bytes.size() - pos);
+      const std::size_t end = newline != nullptr ? std::size_t(static_cast<const char*>(newline) - bytes.data()) + 1 : bytes.size();
+      const std::size_t taken = end - pos;
+      if (taken > max_header_bytes_ - header_bytes_) {
+        reject("handshake response header block exceeds " + std::to_string(max_header_bytes_) + " bytes");
+        return {bytes.size(), event_};
+      }
+      header_bytes_ += taken;
+      pos = end;
+      if (newline == nullptr) {
+        partial_line_.append(start, taken);
+        break;
+      }
+      std::string_view line(start, taken - 1);
+      if (!partial_line_.empty()) {
+        partial_line_.append(start, taken - 1);
+        line = partial_line_;
+      }
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      on_line(line);
+      partial_line_.clear();
+      if (event_ != handshake_event::need_more) {
+        partial_line_.shrink_to_fit();  // a connection keeps this object; give the memory back
+        return {pos, event_};
+      }
+    }
+    return {pos, event_};
+  }
+
+  /// Why the reply was rejected ("expected 101 Switching Protocols, got 200"); empty otherwise.
+  const std::string& error_message() const noexcept { return error_; }
+  /// The reply's status code once the status line was read, 0 before.
+  int status() const noexcept { return status_; }
+  handshake_event state() const noexcept { return event_; }
+
+ private:
+  void on_line(std::string_view line) {
+    if (status_ == 0) return on_status_line(line);
+    if (line.empty()) return finish();
+    if (line.front() == ' ' || line.front() == '\t') return reject("obsolete line folding in handshake response");
+    const std::size_t colon = line.find(':');
+    if (colon == std::string_view::npos || colon == 0 || line[colon - 1] == ' ' || line[colon - 1] == '\t')
+      return reject("malformed header line in handshake response");
+    const std::string_view name = line.substr(0, colon);
+    const std::string_view value = detail::websocket_trim_ows(line.substr(colon + 1));
+    using detail::iequals;
+    if (iequals(name, "upgrade")) {
+      upgrade_seen_ = true;
+      upgrade_ok_ = iequals(value, "websocket");
+    } else if (iequals(name, "connection")) {
+      connection_ok_ = connection_ok_ || detail::header_list_contains(value, "upgrade");
+    } else if (iequals(name, "sec-websocket-accept")) {
+      if (accept_seen_) return reject("more than one Sec-WebSocket-Accept header");
+      accept_seen_ = true;
+      accept_ok_ = value == expected_accept_;
+    } else if (iequals(name, "sec-websocket-extensions")) {
+      if (!value.empty()) return reject("server selected an extension the client did not offer");
+    } else if (iequals(name, "sec-websocket-protocol")) {
+      if (!value.empty()) return reject("server selected a subprotocol the client did not offer");
+    }
+  }
+
+  void on_status_line(std::string_view line) {
+    // "HTTP/1.x SP 3DIGIT [SP reason]"
+    if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || !detail::is_digit(line[7]) ||
+        line[8] != ' ' || (line.size() > 12 && line[12] != ' '))
+      return reject("malformed status line in handshake response");
+    const auto code = detail::parse_decimal(line.substr(9, 3));
+    if (!code || *code < 100) return reject("malformed status line in handshake response");
+    status_ = int(*code);
+    if (status_ != 101) reject("expected 101 Switching Protocols, got " + std::to_string(status_));
+  }
+
+  void finish() {
+    if (!upgrade_seen_) return reject("missing Upgrade header in handshake response");
+    if (!upgrade_ok_) return reject("Upgrade header is not websocket");
+    if (!connection_ok_) return reject("missing Connection: Upgrade in handshake response");
+    if (!accept_seen_) return reject("missing Sec-WebSocket-Accept header");
+    if (!accept_ok_) return reject("Sec-WebSocket-Accept mismatch");
+    event_ = handshake_event::accepted;
+  }
+
+  void reject(std::string message) {
+    error_ = std::move(message);
+    event_ = handshake_event::rejected;
+  }
+
+  std::string expected_accept_;
+  std::size_t max_header_bytes_;
+  std::size_t header_bytes_ = 0;
+  std::string partial_line_;  // a line split across slices, without its '\n'
+  std::string error_;
+  int status_ = 0;
+  handshake_event event_ = handshake_event::need_more;
+  bool upgrade_seen_ = false, upgrade_ok_ = false, connection_ok_ = false, accept_seen_ = false, accept_ok_ = false;
+};
+
+/// The server's side: given the values of the request's Upgrade, Connection,
+/// Sec-WebSocket-Version and Sec-WebSocket-Key headers (empty when absent), the complete
+/// `101 Switching Protocols` reply, or why the request is not a valid WebSocket upgrade. A server
+/// answers a failure with 400 (and, for a version mismatch, RFC 6455 asks for 426 with
+/// `Sec-WebSocket-Version: 13`).
+inline or_error<std::string> server_handshake_response(std::string_view upgrade, std::string_view connection,
+                                                       std::string_view version, std::string_view key) {
+  using result = or_error<std::string>;
+  upgrade = detail::websocket_trim_ows(upgrade);
+  version = detail::websocket_trim_ows(version);
+  key = detail::websocket_trim_ows(key);
+  if (!detail::header_list_contains(upgrade, "websocket")) return result::failure("Upgrade header does not name websocket");
+  if (!detail::header_list_contains(connection, "upgrade")) return result::failure("Connection header does not list upgrade");
+  if (version != "13") return result::failure("unsupported Sec-WebSocket-Version '" + std::string(version) + "' (expected 13)");
+  if (key.empty()) return result::failure("missing Sec-WebSocket-Key");
+  const auto nonce = detail::base64_decode(key);
+  if (!nonce || nonce->size() != 16) return result::failure("Sec-WebSocket-Key is not the base64 of 16 bytes");
+  std::string reply = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ";
+  reply.append(accept_key(key)).append("\r\n\r\n");
+  return reply;
+}
+
+}  // namespace uring_cannon::websocket
+// WebSocket frames (RFC 6455 section 5): encoding client (masked) and server (unmasked) frames,
+// and message_decoder, an incremental decoder that validates frames, unmasks them, assembles
+// fragmented messages and reports control frames. It sends nothing itself: answering a ping with
+// a pong and echoing a close are the caller's business, with the encoders below.
+//
+// No extension is supported (none is ever negotiated by websocket_handshake.hpp), so RSV bits
+// must be zero.
+
+// UTF-8 validation (RFC 3629: shortest form only, no surrogates, nothing above U+10FFFF) that can be
+// fed in pieces, so a WebSocket text message is checked fragment by fragment as it arrives and a
+// code point may straddle two fragments.
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+/// Incremental UTF-8 validator. Once it has seen an invalid byte it stays invalid until reset().
+class utf8_validator {
+ public:
+  /// Checks `size` more bytes; false as soon as the text so far cannot be valid UTF-8.
+  bool feed(const char* data, std::size_t size) noexcept {
+    if (failed_) return false;
+    auto in = reinterpret_cast<const unsigned char*>(data);
+    std::size_t i = 0;
+    while (i < size) {
+      if (pending_ == 0) {
+        i = skip_ascii(in, size, i);
+        if (i == size) break;
+        if (!start_sequence(in[i++])) return fail();
+      } else {
+        const unsigned char c = in[i++];
+        if (c < low_ || c > high_) return fail();
+        low_ = 0x80;  // only the first continuation byte has a narrower range
+        high_ = 0xBF;
+        --pending_;
+      }
+    }
+    return true;
+  }
+  bool feed(std::string_view text) noexcept { return feed(text.data(), text.size()); }
+
+  /// True when everything fed so far is valid and no code point is left unfinished.
+  bool complete() const noexcept { return !failed_ && pending_ == 0; }
+  bool failed() const noexcept { return failed_; }
+  void reset() noexcept { *this = utf8_validator{}; }
+
+ private:
+  // Eight bytes at a time while the text is ASCII, which is the common case by far.
+  static std::size_t skip_ascii(const unsigned char* in, std::size_t size, std::size_t i) noexcept {
+    for (; i + 8 <= size; i += 8) {
+      std::uint64_t word;
+      std::memcpy(&word, in + i, 8);
+      if ((word & 0x8080808080808080ull) != 0) break;
+    }
+    while (i < size && in[i] < 0x80) ++i;
+    return i;
+  }
+
+  // Sets up the continuation bytes a lead byte asks for; the narrowed first ranges rule out
+  // overlong forms (E0, F0), surrogates (ED) and code points past U+10FFFF (F4).
+  bool start_sequence(unsigned char lead) noexcept {
+    low_ = 0x80;
+    high_ = 0xBF;
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      pending_ = 1;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      pending_ = 2;
+      if (lead == 0xE0) low_ = 0xA0;
+      if (lead == 0xED) high_ = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      pending_ = 3;
+      if (lead == 0xF0) low_ = 0x90;
+      if (lead == 0xF4) high_ = 0x8F;
+    } else {
+      return false;  // a stray continuation byte, C0/C1 (always overlong) or F5..FF
+    }
+    return true;
+  }
+
+  bool fail() noexcept {
+    failed_ = true;
+    return false;
+  }
+
+  std::uint8_t pending_ = 0;  // continuation bytes still owed by the current code point
+  unsigned char low_ = 0x80, high_ = 0xBF;
+  bool failed_ = false;
+};
+
+/// True when `text` is complete, valid UTF-8.
+inline bool is_valid_utf8(std::string_view text) noexcept {
+  utf8_validator v;
+  return v.feed(text) && v.complete();
+}
+
+}  // namespace uring_cannon::detail
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace uring_cannon::websocket {
+
+enum class opcode : std::uint8_t { continuation = 0, text = 1, binary = 2, close = 8, ping = 9, pong = 10 };
+
+/// Which end of the connection a decoder sits at: a client's decoder expects unmasked frames,
+/// a server's masked ones.
+enum class role : std::uint8_t { client, server };
+
+/// Close status codes used here (RFC 6455 section 7.4.1).
+namespace close_status {
+inline constexpr std::uint16_t normal = 1000;
+inline constexpr std::uint16_t going_away = 1001;
+inline constexpr std::uint16_t protocol_error = 1002;
+inline constexpr std::uint16_t no_status = 1005;  ///< never sent: "the close frame had no code"
+inline constexpr std::uint16_t invalid_payload = 1007;
+inline constexpr std::uint16_t message_too_big = 1009;
+}  // namespace close_status
+
+/// Whether `code` may appear in a close frame: the defined codes other than those reserved for
+/// local use (1004, 1005, 1006, 1015), and the 3000-4999 range for libraries and applications.
+constexpr bool is_valid_close_code(std::uint16_t code) noexcept {
+  if (code >= 3000 && code <= 4999) return true;
+  if (code < 1000 || code > 1014) return false;
+  return code != 1004 && code != 1005 && code != 1006;
+}
+
+/// Largest payload a control frame (close, ping, pong) may carry.
+inline constexpr std::size_t max_control_payload = 125;
+
+/// Bytes of a frame carrying `payload_size` bytes: header (2, 4 or 10 bytes), mask key (4 bytes
+/// when masked) and payload.
+constexpr std::size_t frame_size(std::size_t payload_size, bool masked) noexcept {
+  const std::size_t length_bytes = payload_size <= 125 ? 0 : payload_size <= 0xFFFF ? 2 : 8;
+  return 2 + length_bytes + (masked ? 4 : 0) + payload_size;
+}
+
+}  // namespace uring_cannon::websocket
+
+namespace uring_cannon::detail {
+
+/// dst[i] = src[i] ^ key byte (phase + i) % 4, where the key's bytes are `mask_key` big-endian
+/// (so 0x37fa213d is the RFC's 37 fa 21 3d). dst may equal src. Eight bytes per step.
+inline void websocket_mask(char* dst, const char* src, std::size_t size, std::uint32_t mask_key, std::size_t phase) noexcept {
+  unsigned char key[8];
+  for (std::size_t i = 0; i < 8; ++i) key[i] = static_cast<unsigned char>(mask_key >> (24 - 8 * ((i + phase) % 4)));
+  std::uint64_t key_word;
+  std::memcpy(&key_word, key, 8);  // memory order, so this works whatever the host's endianness
+  std::size_t i = 0;
+  for (; i + 8 <= size; i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, src + i, 8);
+    word ^= key_word;
+    std::memcpy(dst + i, &word, 8);
+  }
+  for (; i < size; ++i) dst[i] = static_cast<char>(src[i] ^ static_cast<char>(key[i % 4]));
+}
+
+}  // namespace uring_cannon::detail
+
+namespace uring_cannon::websocket {
+
+/// Writes a frame header for `payload_size` bytes into `out` and returns its length (2 to 14
+/// bytes), or 0 when `out` is too small. The payload itself (masked, if `masked`) follows.
+inline std::size_t encode_frame_header(std::span<char> out, opcode op, std::uint64_t payload_size, bool fin, bool masked,
+                                       std::uint32_t mask_key = 0) noexcept {
+  const std::size_t length_bytes = payload_size <= 125 ? 0 : payload_size <= 0xFFFF ? 2 : 8;
+  const std::size_t size = 2 + length_bytes + (masked ? 4 : 0);
+  if (out.size() < size) return 0;
+  out[0] = static_cast<char>((fin ? 0x80 : 0) | static_cast<unsigned>(op));
+  const unsigned mask_bit = masked ? 0x80 : 0;
+  if (length_bytes == 0) {
+    out[1] = static_cast<char>(mask_bit | unsigned(payload_size));
+  } else {
+    out[1] = static_cast<char>(mask_bit | (length_bytes == 2 ? 126u : 127u));
+    for (std::size_t i = 0; i < length_bytes; ++i) out[2 + i] = static_cast<char>(payload_size >> (8 * (length_bytes - 1 - i)));
+  }
+  if (masked)
+    for (std::size_t i = 0; i < 4; ++i) out[2 + length_bytes + i] = static_cast<char>(mask_key >> (24 - 8 * i));
+  return size;
+}
+
+/// Writes one client frame (masked with `mask_key`, big-endian as it appears on the wire) into
+/// `out` and returns its size, frame_size(payload.size(), true); 0 when `out` is too small.
+/// RFC 6455 wants a fresh unpredictable mask per frame from browsers; a load generator may reuse
+/// one.
+inline std::size_t encode_client_frame(std::span<char> out, opcode op, std::span<const char> payload, std::uint32_t mask_key,
+                                       bool fin = true) noexcept {
+  if (out.size() < frame_size(payload.size(), true)) return 0;
+  const std::size_t header = encode_frame_header(out, op, payload.size(), fin, true, mask_key);
+  detail::websocket_mask(out.data() + header, payload.data(), payload.size(), mask_key, 0);
+  return header + payload.size();
+}
+
+/// Writes one (unmasked) server frame into `out` and returns its size, frame_size(payload.size(),
+/// false); 0 when `out` is too small.
+inline std::size_t encode_server_frame(std::span<char> out, opcode op, std::span<const char> payload, bool fin = true) noexcept {
+  if (out.size() < frame_size(payload.size(), false)) return 0;
+  const std::size_t header = encode_frame_header(out, op, payload.size(), fin, false);
+  if (!payload.empty()) std::memcpy(out.data() + header, payload.data(), payload.size());
+  return header + payload.size();
+}
+
+/// The payload of a close frame: the status code big-endian, then up to 123 bytes of `reason`
+/// (longer reasons are cut). Returns the bytes written into `out`.
+inline std::size_t encode_close_payload(std::span<char, max_control_payload> out, std::uint16_t code, std::string_view reason = {}) noexcept {
+  out[0] = static_cast<char>(code >> 8);
+  out[1] = static_cast<char>(code & 0xFF);
+  const std::size_t n = reason.size() < max_control_payload - 2 ? reason.size() : max_control_payload - 2;
+  if (n != 0) std::memcpy(out.data() + 2, reason.data(), n);
+  return 2 + n;
+}
+
+enum class decode_event : std::uint8_t {
+  need_more,  ///< every byte given was consumed (buffered); feed more
+  message,    ///< a complete text or binary message: message_opcode(), payload()
+  ping,       ///< payload() is the ping's; answer with a pong carrying it
+  pong,
+  close,      ///< close_code(), close_reason(); the decoder is finished
+  error,      ///< error_message(), error_close_code(); the decoder is finished
+};
+
+struct decode_result {
+  std::size_t consumed;  ///< bytes of this slice used; the rest starts the next frame
+  decode_event event;
+};
+
+/// Incremental frame decoder for one direction of one connection. Feed it the received bytes in
+/// slices of any size; each call stops after a complete message or control frame, so call again
+/// with the unconsumed rest. Checks RSV bits, opcodes, masking per role, control frames (at most
+/// 125 bytes, never fragmented), continuations without a message and data frames inside one,
+/// 64-bit lengths with the top bit set, the size limit (checked on each header, before any
+/// payload arrives), close codes, and UTF-8 in text messages (fragment by fragment as they
+/// arrive) and close reasons.
+///
+/// Where payload() points: a client's decoder returns an unfragmented message that arrived whole
+/// inside one decode() slice as a span into that slice (no copy; the caller must keep the slice
+/// alive while it reads). Everything else is copied: masked payloads are unmasked into an internal
+/// buffer, fragmented or split messages are assembled there, and control frames go to a fixed
+/// 125-byte array (so a ping between two fragments does not disturb the message being
+/// assembled). The buffer grows to the largest message seen (sized for a frame when its header
+/// arrives, which the size limit bounds) and is reused, never shrunk, so a steady stream of
+/// messages allocates nothing.
+class message_decoder {
+ public:
+  /// A message (all its fragments together) longer than `max_message_bytes` is an error (1009).
+  explicit message_decoder(role r, std::size_t max_message_bytes = 16u << 20) noexcept : role_(r), max_message_bytes_(max_message_bytes) {}
+
+  message_decoder(message_decoder&&) noexcept = default;
+  message_decoder& operator=(message_decoder&&) noexcept = default;
+
+  /// Decodes from `bytes` up to the end of the next message or control frame. Throws only
+  /// std::bad_alloc (growing the message buffer).
+  decode_result decode(std::span<const char> bytes) {
+    if (stage_ == stage::finished) return {0, finished_event_};
+    std::size_t pos = 0;
+    for (;;) {
+      if (stage_ == stage::header) {
+        if (!read_header(bytes, pos)) return {pos, stage_ == stage::finished ? decode_event::error : decode_event::need_more};
+        stage_ = stage::payload;
+      }
+      const std::size_t available = bytes.size() - pos;
+      if (is_control()) {
+        const std::size_t take = std::min<std::uint64_t>(available, frame_size_ - frame_received_);
+        unmask_into(control_.data() + frame_received_, bytes.data() + pos, take);
+        pos += take;
+        frame_received_ += take;
+        if (frame_received_ < frame_size_) return {pos, decode_event::need_more};
+        return {pos, finish_control_frame()};
+      }
+      if (!in_message_ && fin_ && !masked_ && frame_received_ == 0 && available >= frame_size_) {
+        // The common client case: a whole unmasked message in this slice. Point into it.
+        payload_ = bytes.subspan(pos, std::size_t(frame_size_));
+        pos += payload_.size();
+        return {pos, finish_whole_message()};
+      }
+      if (!copy_payload(bytes, pos)) return {pos, decode_event::need_more};
+      if (stage_ == stage::finished) return {pos, decode_event::error};
+      stage_ = stage::header;
+      message_size_ += std::size_t(frame_size_);
+      in_message_ = !fin_;
+      if (!in_message_ && message_opcode_ == opcode::text && !utf8_.complete())
+        return {pos, fail("text message is not valid UTF-8", close_status::invalid_payload)};
+      ++frames_;
+      if (in_message_) continue;  // more fragments to come
+      payload_ = {buffer_.get(), message_size_};
+      message_size_ = 0;
+      return {pos, decode_event::message};
+    }
+  }
+
+  /// text or binary, after a `message` event.
+  opcode message_opcode() const noexcept { return message_opcode_; }
+  /// The message or control frame payload, unmasked; valid until the next decode() (and, for a
+  /// client's whole unfragmented message, only while the slice given to decode() is).
+  std::span<const char> payload() const noexcept { return payload_; }
+  std::string_view payload_view() const noexcept { return {payload_.data(), payload_.size()}; }
+  /// After `close`: the peer's status code, 1005 when the frame had none.
+  std::uint16_t close_code() const noexcept { return close_code_; }
+  /// After `close`: the reason text (valid UTF-8), possibly empty.
+  std::string_view close_reason() const noexcept {
+    return payload_.size() > 2 ? std::string_view(payload_.data() + 2, payload_.size() - 2) : std::string_view{};
+  }
+  /// Frames decoded so far: every complete, valid frame, each fragment and control frame included.
+  std::uint64_t frames() const noexcept { return frames_; }
+  /// After `error`: what was wrong ("reserved bits set", ...); empty otherwise.
+  const char* error_message() const noexcept { return error_message_; }
+  /// After `error`: the code to close with (1002 protocol error, 1007 bad UTF-8, 1009 too big).
+  std::uint16_t error_close_code() const noexcept { return error_close_code_; }
+  /// Bytes the internal message buffer holds now (it only grows, up to the largest message).
+  std::size_t buffer_capacity() const noexcept { return capacity_; }
+  /// Starts over for a new connection; keeps the buffer (and its capacity).
+  void reset() noexcept {
+    auto buffer = std::move(buffer_);
+    const std::size_t capacity = capacity_;
+    *this = message_decoder(role_, max_message_bytes_);
+    buffer_ = std::move(buffer);
+    capacity_ = capacity;
+  }
+
+ private:
+  enum class stage : std::uint8_t { header, payload, finished };
+
+  bool is_control() const noexcept { return (static_cast<unsigned>(frame_opcode_) & 0x8) != 0; }
+
+  // Gathers the 2 to 14 header bytes, which may arrive across several slices. True when the
+  // header is complete and valid; false with stage_ finished on a protocol error.
+  bool read_header(std::span<const char> bytes, std::size_t& pos) {
+    if (header_received_ < 2) {
+      copy_header_bytes(bytes, pos, 2);
+      if (header_received_ < 2) return false;
+      if (!check_first_two_bytes()) return false;
+    }
+    copy_header_bytes(bytes, pos, header_size_);
+    if (header_received_ < header_size_) return false;
+    return parse_length_and_mask();
+  }
+
+  void copy_header_bytes(std::span<const char> bytes, std::size_t& pos, std::size_t wanted) noexcept {
+    const std::size_t take = std::min(wanted - header_received_, bytes.size() - pos);
+    if (take == 0) return;  // an empty span may have a null data()
+    std::memcpy(header_.data() + header_received_, bytes.data() + pos, take);
+    header_received_ += take;
+    pos += take;
+  }
+
+  bool check_first_two_bytes() {
+    const unsigned b0 = header_[0], b1 = header_[1];
+    fin_ = (b0 & 0x80) != 0;
+    masked_ = (b1 & 0x80) != 0;
+    const unsigned op = b0 & 0x0F;
+    const unsigned length7 = b1 & 0x7F;
+    if ((b0 & 0x70) != 0) return fail_header("reserved bits set (no extension was negotiated)");
+    if ((op >= 3 && op <= 7) || op >= 11) return fail_header("reserved opcode");
+    frame_opcode_ = static_cast<opcode>(op);
+    if (is_control()) {
+      if (!fin_) return fail_header("fragmented control frame");
+      if (length7 > max_control_payload) return fail_header("control frame payload over 125 bytes");
+    } else if (frame_opcode_ == opcode::continuation) {
+      if (!in_message_) return fail_header("continuation frame without a message to continue");
+    } else if (in_message_) {
+      return fail_header("new data frame inside a fragmented message");
+    }
+    if (role_ == role::server && !masked_) return fail_header("unmasked frame from a client");
+    if (role_ == role::client && masked_) return fail_header("masked frame from a server");
+    header_size_ = std::uint8_t(2 + (length7 == 126 ? 2 : length7 == 127 ? 8 : 0) + (masked_ ? 4 : 0));
+    return true;
+  }
+
+  bool parse_length_and_mask() {
+    const unsigned length7 = header_[1] & 0x7F;
+    std::size_t at = 2;
+    if (length7 < 126) {
+      frame_size_ = length7;
+    } else {
+      const std::size_t n = length7 == 126 ? 2 : 8;
+      frame_size_ = 0;
+      for (std::size_t i = 0; i < n; ++i) frame_size_ = frame_size_ << 8 | header_[at + i];
+      at += n;
+      if (frame_size_ >> 63 != 0) return fail_header("64-bit payload length with the most significant bit set");
+    }
+    mask_key_ = 0;
+    if (masked_)
+      for (std::size_t i = 0; i < 4; ++i) mask_key_ = mask_key_ << 8 | header_[at + i];
+    frame_received_ = 0;
+    if (!is_control()) {
+      if (frame_size_ > max_message_bytes_ - message_size_) {
+        stage_ = stage::finished;
+        fail("message exceeds the size limit", close_status::message_too_big);
+        return false;
+      }
+      if (frame_opcode_ != opcode::continuation) {  // the first frame of a message
+        message_opcode_ = frame_opcode_;
+        utf8_.reset();
+      }
+    }
+    header_received_ = 0;
+    return true;
+  }
+
+  // Copies (unmasking) this slice's part of a data frame into the buffer. True when the frame
+  // is complete (or an error finished the decoder), false when it needs more bytes.
+  bool copy_payload(std::span<const char> bytes, std::size_t& pos) {
+    if (frame_received_ == 0) reserve(message_size_ + std::size_t(frame_size_));
+    const std::size_t take = std::min<std::uint64_t>(bytes.size() - pos, frame_size_ - frame_received_);
+    char* dst = buffer_.get() + message_size_ + frame_received_;
+    unmask_into(dst, bytes.data() + pos, take);
+    pos += take;
+    frame_received_ += take;
+    if (message_opcode_ == opcode::text && !utf8_.feed(dst, take)) {
+      fail("text message is not valid UTF-8", close_status::invalid_payload);
+      return true;
+    }
+    return frame_received_ == frame_size_;
+  }
+
+  void unmask_into(char* dst, const char* src, std::size_t size) noexcept {
+    if (size == 0) return;
+    if (masked_) {
+      detail::websocket_mask(dst, src, size, mask_key_, std::size_t(frame_received_ % 4));
+    } else {
+      std::memcpy(dst, src, size);
+    }
+  }
+
+  void reserve(std::size_t size) {
+    if (size <= capacity_) return;
+    // Doubling keeps a slowly growing message from reallocating per fragment; never past the limit.
+    std::size_t capacity = capacity_ <= max_message_bytes_ / 2 ? capacity_ * 2 : max_message_bytes_;
+    if (capacity < size) capacity = size;
+    std::unique_ptr<char[]> bigger(new char[capacity]);
+    if (message_size_ != 0) std::memcpy(bigger.get(), buffer_.get(), message_size_);
+    buffer_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+
+  decode_event finish_whole_message() {
+    stage_ = stage::header;
+    message_opcode_ = frame_opcode_;
+    if (frame_opcode_ == opcode::text && !detail::is_valid_utf8(payload_view()))
+      return fail("text message is not valid UTF-8", close_status::invalid_payload);
+    ++frames_;
+    return decode_event::message;
+  }
+
+  decode_event finish_control_frame() {
+    stage_ = stage::header;
+    payload_ = {control_.data(), std::size_t(frame_size_)};
+    switch (frame_opcode_) {
+      case opcode::ping: ++frames_; return decode_event::ping;
+      case opcode::pong: ++frames_; return decode_event::pong;
+      default: break;
+    }
+    if (payload_.size() == 1) return fail("close frame with a 1-byte payload", close_status::protocol_error);
+    if (payload_.size() >= 2) {
+      close_code_ = std::uint16_t(static_cast<unsigned char>(payload_[0]) << 8 | static_cast<unsigned char>(payload_[1]));
+      if (!is_valid_close_code(close_code_)) return fail("close frame with an invalid status code", close_status::protocol_error);
+      if (!detail::is_valid_utf8(close_reason())) return fail("close reason is not valid UTF-8", close_status::invalid_payload);
+    }
+    ++frames_;
+    stage_ = stage::finished;
+    finished_event_ = decode_event::close;
+    return decode_event::close;
+  }
+
+  bool fail_header(const char* message) {
+    fail(message, close_status::protocol_error);
+    return false;
+  }
+
+  decode_event fail(const char* message, std::uint16_t code) noexcept {
+    error_message_ = message;
+    error_close_code_ = code;
+    stage_ = stage::finished;
+    finished_event_ = decode_event::error;
+    payload_ = {};
+    return decode_event::error;
+  }
+
+  role role_;
+  std::size_t max_message_bytes_;
+  stage stage_ = stage::header;
+  decode_event finished_event_ = decode_event::need_more;
+
+  // The frame being decoded.
+  std::array<unsigned char, 14> header_{};
+  std::uint8_t header_received_ = 0;
+  std::uint8_t header_size_ = 2;
+  bool fin_ = false;
+  bool masked_ = false;
+  opcode frame_opcode_ = opcode::continuation;
+  std::uint32_t mask_key_ = 0;
+  std::uint64_t frame_size_ = 0;
+  std::uint64_t frame_received_ = 0;
+
+  // The message being assembled (data frames only).
+  bool in_message_ = false;
+  opcode message_opcode_ = opcode::binary;
+  std::size_t message_size_ = 0;  // bytes of earlier fragments already in buffer_
+  detail::utf8_validator utf8_;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
+
+  std::array<char, max_control_payload> control_{};
+  std::span<const char> payload_;
+  std::uint16_t close_code_ = close_status::no_status;
+  std::uint64_t frames_ = 0;
+  const char* error_message_ = "";
+  std::uint16_t error_close_code_ = 0;
+};
+
+}  // namespace uring_cannon::websocket
+// WebSocket (RFC 6455): the opening handshake and the frame layer.
+
+
+// the bundled test server's serving logic
+// The serving logic of ucannon-server, the bundled HTTP/1.1 + WebSocket target: one scheduler,
+// ring, provided-buffer ring and SO_REUSEPORT listener per thread, multishot accept and receive,
+// and the endpoints of fasthttp's "hpdummy" test server.
+//
+// Each connection is one coroutine around a `session`, a plain state machine that turns received
+// bytes into responses. Every request parsed from one receive is answered into one output
+// buffer, sent with one send; only requests that must wait (a delay, a large or paced body, a
+// WebSocket upgrade) interrupt the batch, after the responses before them were sent. A warm
+// connection answering `GET /health` or `GET /` allocates nothing.
+//
+// Endpoints (any method unless noted; HEAD gets the GET response without its body):
+//   /                    200, a JSON echo of the request: method, target, version, headers, body_length
+//   /health              200 "OK"
+//   /stats               200 {"requests": N}: requests served by all threads, this one included
+//   /bin/{size}          {size} bytes (1024, 1K, 10M, 1G: K, M, G are powers of 1024; at most 1 TiB);
+//                        ?chunked=true sends them chunked. Byte i of a body is body_alphabet[i % 64].
+//   /chunked[/{count}]   {count} chunks (default 1) of ?size= bytes (default 64) with ?delay= ms
+//                        (default 0) between them
+//   /upload              POST or PUT: 200 with the body's length in bytes as the text body
+//   /status/{code}       that status (100-599) with a short body; 204 and 304 have none; a 1xx other
+//                        than 101 is sent as an interim response followed by 200
+//   /delay/{ms}          200 after {ms} milliseconds (at most 60 000)
+//   /ws                  GET with a WebSocket upgrade: echoes text and binary messages, answers
+//                        pings, completes the close handshake
+//   anything else        404
+// Malformed requests get 400 (431, 501 or 505 where more precise) and the connection is closed.
+
+
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace uring_cannon::test_server {
+
+// ---- shared state --------------------------------------------------------------------------------
+
+/// Requests served, one counter per thread on its own cache line: each thread bumps its own
+/// without a locked instruction, and /stats and the exit line sum them with relaxed loads.
+class request_counters {
+ public:
+  explicit request_counters(unsigned threads) : slots_(std::make_unique<slot[]>(threads)), size_(threads) {}
+
+  void count(unsigned thread) noexcept {
+    std::atomic<std::uint64_t>& value = slots_[thread].value;
+    value.store(value.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);  // one writer
+  }
+  std::uint64_t total() const noexcept {
+    std::uint64_t sum = 0;
+    for (unsigned i = 0; i < size_; ++i) sum += slots_[i].value.load(std::memory_order_relaxed);
+    return sum;
+  }
+
+ private:
+  struct alignas(64) slot {
+    std::atomic<std::uint64_t> value{0};
+  };
+  std::unique_ptr<slot[]> slots_;
+  unsigned size_;
+};
+
+/// What one server thread's connections share.
+struct thread_context {
+  scheduler& sched;
+  buffer_ring& buffers;
+  request_counters& counters;
+  unsigned thread_index = 0;
+};
+
+/// The 64 characters a /bin or /chunked body cycles through: byte i is body_alphabet[i % 64].
+inline constexpr std::string_view body_alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+namespace detail {
+
+/// Largest piece of body sent from the shared static buffer in one send.
+inline constexpr std::size_t body_piece = 256 * 1024;
+/// Bodies up to this size are copied into the batch; larger ones are streamed from the static buffer.
+inline constexpr std::size_t inline_body_limit = 64 * 1024;
+/// Chunk size of /bin/{size}?chunked=true.
+inline constexpr std::size_t bin_chunk = 64 * 1024;
+/// A batch of responses is sent once it grows past this, before more requests are answered.
+inline constexpr std::size_t flush_threshold = 256 * 1024;
+
+/// `length` (at most body_piece) bytes of body starting at body offset `offset`, from one shared
+/// buffer built once: no body is ever allocated, however large.
+inline std::string_view body_bytes(std::uint64_t offset, std::size_t length) noexcept {
+  static const std::string pattern = [] {
+    std::string text(body_piece + body_alphabet.size(), '\0');
+    for (std::size_t i = 0; i < text.size(); ++i) text[i] = body_alphabet[i % body_alphabet.size()];
+    return text;
+  }();
+  return std::string_view(pattern).substr(std::size_t(offset % body_alphabet.size()), std::min(length, body_piece));
+}
+
+inline void append_decimal(std::string& out, std::uint64_t value) {
+  char text[24];
+  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
+  out.append(text, end);
+}
+
+inline void append_hex(std::string& out, std::uint64_t value) {
+  char text[24];
+  const auto end = std::to_chars(text, text + sizeof text, value, 16).ptr;
+  out.append(text, end);
+}
+
+/// Appends `text` as the inside of a JSON string.
+inline void append_json_escaped(std::string& out, std::string_view text) {
+  constexpr std::string_view hex = "0123456789abcdef";
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+}
+
+inline std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 102: return "Processing";
+    case 103: return "Early Hints";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 418: return "I'm a teapot";
+    case 426: return "Upgrade Required";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Status";
+  }
+}
+
+/// "1024", "1K", "10M", "1G" (powers of 1024) up to `max`.
+inline std::optional<std::uint64_t> parse_size(std::string_view text, std::uint64_t max) noexcept {
+  std::uint64_t unit = 1;
+  if (!text.empty()) {
+    switch (uring_cannon::detail::ascii_lower(text.back())) {
+      case 'k': unit = std::uint64_t(1) << 10; break;
+      case 'm': unit = std::uint64_t(1) << 20; break;
+      case 'g': unit = std::uint64_t(1) << 30; break;
+      default: break;
+    }
+    if (unit != 1) text.remove_suffix(1);
+  }
+  const auto count = uring_cannon::detail::parse_decimal(text, max / unit);
+  if (!count) return std::nullopt;
+  return *count * unit;
+}
+
+/// The value of `name` in a query string ("a=1&b=2"), if present.
+inline std::optional<std::string_view> query_parameter(std::string_view query, std::string_view name) noexcept {
+  while (!query.empty()) {
+    const std::size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) return eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace detail
+
+// ---- one connection's HTTP state machine ------------------------------------------------------------
+
+/// Turns the bytes of one connection into responses. It does no I/O: process() appends responses
+/// to output() and says what the connection must do before feeding it the rest of the input.
+class session {
+ public:
+  /// What the connection does after process() returns.
+  enum class next : std::uint8_t {
+    read_more,  ///< all input used: send output(), then receive
+    flush,      ///< output() is large: send it, then process `rest`
+    close,      ///< send output() and close the connection
+    delay,      ///< send output(), sleep pending().delay, call finish_delay(), process `rest`
+    stream,     ///< send output(), then the body pending() describes (stream_body()), process `rest`
+    upgrade,    ///< send output() (the 101), then speak WebSocket; `rest` is its first bytes
+  };
+  struct step {
+    next what;
+    std::string_view rest;  ///< input not processed yet
+  };
+
+  /// A body sent in pieces after its head: `total` bytes in pieces of `piece` bytes, each piece a
+  /// chunk when `chunked`, with `delay` before every piece but the first.
+  struct pending_work {
+    std::uint64_t total = 0;
+    std::uint64_t piece = 0;
+    bool chunked = false;
+    std::chrono::milliseconds delay{0};
+  };
+
+  explicit session(thread_context& context) : context_(&context) {
+    out_.reserve(4096);
+    echo_.reserve(512);
+  }
+
+  /// Answers every request in `input` it can answer at once, in order.
+  step process(std::string_view input) {
+    for (;;) {
+      const auto [consumed, event] = parser_.parse(input);
+      input.remove_prefix(consumed);
+      switch (event) {
+        case http::request_event::need_more:
+          return {next::read_more, input};
+        case http::request_event::head:
+          on_head();
+          break;
+        case http::request_event::body:
+          break;  // only its length matters, and the parser counts it
+        case http::request_event::complete: {
+          context_->counters.count(context_->thread_index);
+          const next what = respond();
+          if (what != next::read_more) return {what, input};
+          if (!keep_alive_) return {next::close, {}};
+          if (out_.size() >= detail::flush_threshold) return {next::flush, input};
+          break;
+        }
+        case http::request_event::error:
+          context_->counters.count(context_->thread_index);
+          keep_alive_ = false;
+          head_only_ = false;
+          write_text(parser_.error_status(), parser_.error_message());
+          return {next::close, {}};
+      }
+    }
+  }
+
+  /// Responses waiting to be sent. The connection clears it after sending.
+  std::string& output() noexcept { return out_; }
+  const pending_work& pending() const noexcept { return pending_; }
+  /// Whether the connection stays open after the latest response.
+  bool keep_alive() const noexcept { return keep_alive_; }
+
+  /// Writes the response of a /delay request once its time has passed.
+  void finish_delay() {
+    char text[40] = "delayed ";
+    char* end = std::to_chars(text + 8, text + sizeof text - 3, pending_.delay.count()).ptr;
+    end = std::copy_n(" ms", 3, end);
+    write_text(200, std::string_view(text, std::size_t(end - text)));
+  }
+
+ private:
+  enum class route : std::uint8_t { echo, health, stats, bin, chunked, upload, status, delay, websocket, not_found };
+
+  void on_head() {
+    route_ = classify(parser_.path());
+    head_only_ = parser_.method() == "HEAD";
+    if (route_ == route::echo) start_echo();
+    // A client that waits for permission to send its body gets it at the end of this batch.
+    if (parser_.expects_continue() && parser_.has_body() && parser_.version_minor() >= 1)
+      out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+  }
+
+  static route classify(std::string_view path) noexcept {
+    if (path == "/health") return route::health;
+    if (path == "/") return route::echo;
+    if (path == "/stats") return route::stats;
+    if (path.starts_with("/bin/")) return route::bin;
+    if (path == "/chunked" || path.starts_with("/chunked/")) return route::chunked;
+    if (path == "/upload") return route::upload;
+    if (path.starts_with("/status/")) return route::status;
+    if (path.starts_with("/delay/")) return route::delay;
+    if (path == "/ws") return route::websocket;
+    return route::not_found;
+  }
+
+  next respond() {
+    keep_alive_ = parser_.keep_alive();
+    switch (route_) {
+      case route::health:
+        if (keep_alive_ && parser_.version_minor() == 1 && !head_only_) {
+          out_ += "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK";
+        } else {
+          write_head(200, "text/plain", 2);
+          if (!head_only_) out_ += "OK";
+        }
+        return next::read_more;
+      case route::echo:
+        finish_echo();
+        return next::read_more;
+      case route::stats: {
+        std::string_view prefix = "{\"requests\": ";
+        char digits[24];
+        const auto end = std::to_chars(digits, digits + sizeof digits, context_->counters.total()).ptr;
+        const std::string_view number(digits, std::size_t(end - digits));
+        write_head(200, "application/json", prefix.size() + number.size() + 2);
+        if (!head_only_) out_.append(prefix).append(number).append("}\n");
+        return next::read_more;
+      }
+      case route::bin:
+        return respond_bin();
+      case route::chunked:
+        return respond_chunked();
+      case route::upload:
+        if (parser_.method() != "POST" && parser_.method() != "PUT") {
+          write_text(405, "/upload takes POST or PUT", "text/plain", "Allow: POST, PUT\r\n");
+        } else {
+          char digits[24];
+          const auto end = std::to_chars(digits, digits + sizeof digits, parser_.body_bytes()).ptr;
+          write_text(200, std::string_view(digits, std::size_t(end - digits)));
+        }
+        return next::read_more;
+      case route::status:
+        return respond_status();
+      case route::delay: {
+        const auto ms = uring_cannon::detail::parse_decimal(parser_.path().substr(7), 60'000);
+        if (!ms) {
+          write_text(400, "bad /delay/{ms}: a number of milliseconds up to 60000");
+          return next::read_more;
+        }
+        pending_.delay = std::chrono::milliseconds(*ms);
+        return next::delay;
+      }
+      case route::websocket:
+        return respond_upgrade();
+      case route::not_found:
+        write_text(404, "not found");
+        return next::read_more;
+    }
+    return next::read_more;
+  }
+
+  // ---- writing responses ---------------------------------------------------------------------------
+
+  enum class framing : std::uint8_t { length, chunked, none };
+
+  /// Status line and headers. `extra` is zero or more complete header lines.
+  void write_head(int status, std::string_view content_type, std::uint64_t length, framing how = framing::length,
+                  std::string_view extra = {}) {
+    out_ += "HTTP/1.1 ";
+    detail::append_decimal(out_, std::uint64_t(status));
+    out_ += ' ';
+    out_ += detail::reason_phrase(status);
+    out_ += "\r\n";
+    if (!content_type.empty()) {
+      out_ += "Content-Type: ";
+      out_ += content_type;
+      out_ += "\r\n";
+    }
+    if (how == framing::length) {
+      out_ += "Content-Length: ";
+      detail::append_decimal(out_, length);
+      out_ += "\r\n";
+    } else if (how == framing::chunked) {
+      out_ += "Transfer-Encoding: chunked\r\n";
+    }
+    if (!keep_alive_) out_ += "Connection: close\r\n";
+    else if (parser_.version_minor() == 0) out_ += "Connection: keep-alive\r\n";
+    out_ += extra;
+    out_ += "\r\n";
+  }
+
+  /// A complete response with a short text body (a line: `text` and a newline).
+  void write_text(int status, std::string_view text, std::string_view content_type = "text/plain",
+                  std::string_view extra = {}) {
+    write_head(status, content_type, text.size() + 1, framing::length, extra);
+    if (!head_only_) (out_ += text) += '\n';
+  }
+
+  // The echo's JSON is written when the head arrives, while the head is surely still readable: its
+  // views may point into a receive buffer that is gone by the time a long body has been read.
+  void start_echo() {
+    echo_.clear();
+    echo_ += "{\"method\":\"";
+    detail::append_json_escaped(echo_, parser_.method());
+    echo_ += "\",\"target\":\"";
+    detail::append_json_escaped(echo_, parser_.target());
+    echo_ += parser_.version_minor() == 0 ? "\",\"version\":\"HTTP/1.0\",\"headers\":{" : "\",\"version\":\"HTTP/1.1\",\"headers\":{";
+    bool first = true;
+    for (const http::request_header& h : parser_.headers()) {
+      if (!first) echo_ += ',';
+      first = false;
+      echo_ += '"';
+      detail::append_json_escaped(echo_, h.name);
+      echo_ += "\":\"";
+      detail::append_json_escaped(echo_, h.value);
+      echo_ += '"';
+    }
+    echo_ += "},\"body_length\":";
+  }
+
+  void finish_echo() {
+    char digits[24];
+    const auto end = std::to_chars(digits, digits + sizeof digits, parser_.body_bytes()).ptr;
+    const std::string_view length(digits, std::size_t(end - digits));
+    write_head(200, "application/json", echo_.size() + length.size() + 2);
+    if (!head_only_) out_.append(echo_).append(length).append("}\n");
+  }
+
+  // ---- bodies ----------------------------------------------------------------------------------------
+
+  next respond_bin() {
+    const auto size = detail::parse_size(parser_.path().substr(5), std::uint64_t(1) << 40);
+    if (!size) {
+      write_text(400, "bad /bin/{size}: a byte count with an optional K, M or G suffix, up to 1T");
+      return next::read_more;
+    }
+    const auto flag = detail::query_parameter(parser_.query(), "chunked");
+    const bool chunked = flag && (*flag == "true" || *flag == "1") && parser_.version_minor() >= 1;
+    return send_body(*size, chunked ? detail::bin_chunk : detail::body_piece, chunked, std::chrono::milliseconds(0));
+  }
+
+  next respond_chunked() {
+    const std::string_view path = parser_.path();
+    std::uint64_t count = 1;
+    if (path.size() > 9) {
+      const auto parsed = uring_cannon::detail::parse_decimal(path.substr(9), 10'000'000);
+      if (!parsed) return bad_request("bad /chunked/{count}: a number up to 10000000");
+      count = *parsed;
+    }
+    std::uint64_t size = 64, delay = 0;
+    if (const auto text = detail::query_parameter(parser_.query(), "size")) {
+      const auto parsed = detail::parse_size(*text, 16u << 20);
+      if (!parsed || *parsed == 0) return bad_request("bad size: 1 byte to 16M");
+      size = *parsed;
+    }
+    if (const auto text = detail::query_parameter(parser_.query(), "delay")) {
+      const auto parsed = uring_cannon::detail::parse_decimal(*text, 60'000);
+      if (!parsed) return bad_request("bad delay: milliseconds up to 60000");
+      delay = *parsed;
+    }
+    // HTTP/1.0 has no chunked coding: the same bytes, paced the same way, with a Content-Length.
+    const bool chunked = parser_.version_minor() >= 1;
+    return send_body(count * size, size, chunked, std::chrono::milliseconds(delay));
+  }
+
+  next bad_request(std::string_view why) {
+    write_text(400, why);
+    return next::read_more;
+  }
+
+  // The head now; the body now when it is small and not paced, else later by stream_body().
+  next send_body(std::uint64_t total, std::uint64_t piece, bool chunked, std::chrono::milliseconds delay) {
+    write_head(200, "application/octet-stream", total, chunked ? framing::chunked : framing::length);
+    if (head_only_) return next::read_more;
+    pending_ = {total, piece, chunked, delay};
+    if (total > detail::inline_body_limit || (delay.count() > 0 && total > piece)) return next::stream;
+    std::uint64_t offset = 0;
+    while (offset < total) {
+      const std::uint64_t n = std::min(piece, total - offset);
+      if (chunked) {
+        detail::append_hex(out_, n);
+        out_ += "\r\n";
+      }
+      out_ += detail::body_bytes(offset, std::size_t(n));
+      if (chunked) out_ += "\r\n";
+      offset += n;
+    }
+    if (chunked) out_ += "0\r\n\r\n";
+    return next::read_more;
+  }
+
+  next respond_status() {
+    const auto code = uring_cannon::detail::parse_decimal(parser_.path().substr(8), 999);
+    if (!code || *code < 100 || *code > 599) return bad_request("bad /status/{code}: 100 to 599");
+    const int status = int(*code);
+    if (status == 101) return bad_request("101 is only sent for a WebSocket upgrade: see /ws");
+    if (status < 200) {
+      // An interim response cannot end a request: send it, then the final answer.
+      out_ += "HTTP/1.1 ";
+      detail::append_decimal(out_, std::uint64_t(status));
+      ((out_ += ' ') += detail::reason_phrase(status)) += "\r\n\r\n";
+      write_text(200, "OK");
+    } else if (status == 204 || status == 304) {
+      write_head(status, {}, 0, framing::none);
+    } else {
+      std::string_view reason = detail::reason_phrase(status);
+      write_head(status, "text/plain", 4 + reason.size() + 1);
+      if (!head_only_) {
+        detail::append_decimal(out_, std::uint64_t(status));
+        ((out_ += ' ') += reason) += '\n';
+      }
+    }
+    return next::read_more;
+  }
+
+  next respond_upgrade() {
+    const auto upgrade = parser_.header("upgrade");
+    if (parser_.method() != "GET" || !upgrade) {
+      write_text(426, "/ws takes a WebSocket upgrade", "text/plain", "Upgrade: websocket\r\nConnection: Upgrade\r\n");
+      return next::read_more;
+    }
+    const auto version = parser_.header("sec-websocket-version").value_or("");
+    auto reply = websocket::server_handshake_response(*upgrade, parser_.header("connection").value_or(""), version,
+                                                      parser_.header("sec-websocket-key").value_or(""));
+    if (!reply) {
+      if (version != "13") write_text(426, reply.error(), "text/plain", "Sec-WebSocket-Version: 13\r\n");
+      else write_text(400, reply.error());
+      return next::read_more;
+    }
+    out_ += *reply;
+    return next::upgrade;
+  }
+
+  thread_context* context_;
+  http::request_parser parser_;
+  std::string out_;
+  std::string echo_;
+  route route_ = route::not_found;
+  bool head_only_ = false;
+  bool keep_alive_ = true;
+  pending_work pending_;
+};
+
+// ---- the coroutines around it ----------------------------------------------------------------------
+
+/// Sends and clears `out`; false when the connection failed. A buffer that grew large for one
+/// burst is given back, so an idle connection holds little.
+inline task<bool> flush(tcp_stream& conn, std::string& out) {
+  if (out.empty()) co_return true;
+  const auto sent = co_await conn.send_all(out);
+  out.clear();
+  if (out.capacity() > (1u << 20)) {
+    std::string().swap(out);
+    out.reserve(4096);
+  }
+  co_return bool(sent);
+}
+
+/// Sends `out`, then half-closes and reads until the peer closes (at most 1 MiB), so that the
+/// last response is not lost to a reset caused by unread data.
+inline task<> close_gracefully(tcp_stream& conn, recv_stream& incoming, std::string& out) {
+  if (!co_await flush(conn, out)) co_return;
+  if (!co_await conn.shutdown(SHUT_WR)) co_return;
+  std::size_t drained = 0;
+  while (drained < (1u << 20)) {
+    auto chunk = co_await incoming.next();
+    if (!chunk || chunk->empty()) co_return;
+    drained += chunk->size();
+  }
+}
+
+/// Sends the body a `stream` step describes, from the shared static buffer, piece by piece.
+inline task<bool> stream_body(tcp_stream& conn, scheduler& sched, const session::pending_work& work, std::string& out) {
+  std::uint64_t offset = 0;
+  while (offset < work.total) {
+    if (offset > 0 && work.delay.count() > 0) {
+      if (!co_await flush(conn, out)) co_return false;
+      (void)co_await sleep_for(sched, work.delay);
+    }
+    const std::uint64_t n = std::min(work.piece, work.total - offset);
+    if (work.chunked) {
+      detail::append_hex(out, n);
+      out += "\r\n";
+    }
+    if (n <= 16 * 1024) {
+      out += detail::body_bytes(offset, std::size_t(n));  // small: one send with its framing
+    } else {
+      if (!co_await flush(conn, out)) co_return false;
+      for (std::uint64_t done = 0; done < n;) {
+        const std::string_view bytes = detail::body_bytes(offset + done, std::size_t(std::min<std::uint64_t>(n - done, detail::body_piece)));
+        if (!co_await conn.send_all(bytes)) co_return false;
+        done += bytes.size();
+      }
+    }
+    if (work.chunked) out += "\r\n";
+    offset += n;
+    if (out.size() >= detail::flush_threshold && !co_await flush(conn, out)) co_return false;
+  }
+  if (work.chunked) out += "0\r\n\r\n";
+  co_return co_await flush(conn, out);
+}
+
+/// Appends one unmasked server frame to `out`.
+inline void append_frame(std::string& out, websocket::opcode op, std::span<const char> payload) {
+  const std::size_t at = out.size();
+  out.resize(at + websocket::frame_size(payload.size(), false));
+  websocket::encode_server_frame(std::span<char>(out.data() + at, out.size() - at), op, payload);
+}
+
+/// The WebSocket half of a connection after its 101: echoes messages, answers pings, and
+/// completes the close handshake. `first` holds bytes that arrived with the upgrade request.
+inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::string_view first, std::string& out) {
+  websocket::message_decoder decoder(websocket::role::server);
+  std::string_view input = first;
+  buffer_lease lease;  // keeps the slice `input` points into alive
+  for (;;) {
+    bool closing = false;
+    while (!closing) {
+      const auto [consumed, event] = decoder.decode(std::span<const char>(input.data(), input.size()));
+      input.remove_prefix(consumed);
+      if (event == websocket::decode_event::need_more) break;
+      switch (event) {
+        case websocket::decode_event::message:
+          append_frame(out, decoder.message_opcode(), decoder.payload());
+          break;
+        case websocket::decode_event::ping:
+          append_frame(out, websocket::opcode::pong, decoder.payload());
+          break;
+        case websocket::decode_event::close: {
+          // Echo the peer's status code (none when it sent none), then close.
+          std::array<char, websocket::max_control_payload> payload{};
+          std::size_t size = 0;
+          if (decoder.close_code() != websocket::close_status::no_status)
+            size = websocket::encode_close_payload(payload, decoder.close_code());
+          append_frame(out, websocket::opcode::close, std::span<const char>(payload.data(), size));
+          closing = true;
+          break;
+        }
+        case websocket::decode_event::error: {
+          std::array<char, websocket::max_control_payload> payload{};
+          const std::size_t size = websocket::encode_close_payload(payload, decoder.error_close_code(), decoder.error_message());
+          append_frame(out, websocket::opcode::close, std::span<const char>(payload.data(), size));
+          closing = true;
+          break;
+        }
+        default:
+          break;  // pong: nothing to do
+      }
+      if (out.size() >= detail::flush_threshold && !co_await flush(conn, out)) co_return;
+    }
+    if (closing) {
+      co_await close_gracefully(conn, incoming, out);
+      co_return;
+    }
+    if (!co_await flush(conn, out)) co_return;
+    auto chunk = co_await incoming.next();
+    if (!chunk || chunk->empty()) co_return;
+    lease = std::move(*chunk);
+    input = lease.chars();
+  }
+}
+
+/// Serves one connection until the peer closes, an error, or a response that ends it.
+inline task<> serve_connection(tcp_stream conn, thread_context& context) {
+  session state(context);
+  std::string& out = state.output();
+  auto incoming = conn.receiver(context.buffers);
+  for (;;) {
+    auto chunk = co_await incoming.next();
+    if (!chunk || chunk->empty()) co_return;
+    std::string_view input = chunk->chars();
+    for (bool more = true; more;) {
+      const session::step step = state.process(input);
+      input = step.rest;
+      switch (step.what) {
+        case session::next::read_more:
+          more = false;
+          break;
+        case session::next::flush:
+          if (!co_await flush(conn, out)) co_return;
+          break;
+        case session::next::close:
+          co_await close_gracefully(conn, incoming, out);
+          co_return;
+        case session::next::delay:
+          if (!co_await flush(conn, out)) co_return;
+          (void)co_await sleep_for(context.sched, state.pending().delay);
+          state.finish_delay();
+          if (!state.keep_alive()) {
+            co_await close_gracefully(conn, incoming, out);
+            co_return;
+          }
+          break;
+        case session::next::stream:
+          if (!co_await flush(conn, out)) co_return;
+          if (!co_await stream_body(conn, context.sched, state.pending(), out)) co_return;
+          if (!state.keep_alive()) {
+            co_await close_gracefully(conn, incoming, out);
+            co_return;
+          }
+          break;
+        case session::next::upgrade:
+          if (!co_await flush(conn, out)) co_return;
+          co_await serve_websocket(conn, incoming, input, out);
+          co_return;
+      }
+    }
+    // The batch: every response to the requests of this receive, in one send.
+    if (!out.empty()) {
+      const auto sent = co_await conn.send_all(out);
+      out.clear();
+      if (!sent) co_return;
+    }
+  }
+}
+
+/// Accepts connections on `l` and serves each one. Accept errors (EMFILE, say) are counted in
+/// `*accept_errors` and followed by a 1 ms pause instead of a spin.
+inline task<> accept_connections(thread_context& context, listener& l, std::uint64_t* accept_errors = nullptr) {
+  auto accepts = l.accepts(context.sched);
+  for (;;) {
+    auto fd = co_await accepts.next();
+    if (!fd) {
+      if (accept_errors != nullptr) ++*accept_errors;
+      (void)co_await sleep_for(context.sched, std::chrono::milliseconds(1));
+      continue;
+    }
+    const int one = 1;
+    ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // heads and streamed pieces go out at once
+    context.sched.spawn(serve_connection(tcp_stream(context.sched, *fd), context));
+  }
+}
+
+// ---- the server ------------------------------------------------------------------------------------
+
+struct server_options {
+  unsigned threads = 1;
+  unsigned ring_entries = 1024;
+  unsigned buffer_count = 1024;        ///< provided receive buffers per thread (a power of two)
+  std::uint32_t buffer_size = 16384;   ///< bytes per receive buffer
+};
+
+/// The whole server: `threads` threads, each with its own scheduler and listener on one port.
+class server {
+ public:
+  /// Binds the listeners (the first one picks the port when `local` has port 0; the others join
+  /// it with SO_REUSEPORT). Throws std::system_error when binding fails.
+  explicit server(const endpoint& local, server_options options = {})
+      : options_(options), counters_(std::max(1u, options.threads)),
+        schedulers_(std::make_unique<std::atomic<scheduler*>[]>(std::max(1u, options.threads))) {
+    options_.threads = std::max(1u, options_.threads);
+    const listener_options listen{.backlog = 4096, .reuse_port = options_.threads > 1};
+    listeners_.push_back(listener::bind(local, listen));
+    local_ = listeners_.front().local_endpoint();
+    for (unsigned i = 1; i < options_.threads; ++i) listeners_.push_back(listener::bind(local_, listen));
+  }
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  /// The bound address, with the port the kernel picked.
+  const endpoint& local_endpoint() const noexcept { return local_; }
+
+  /// Serves until request_stop(), on `threads` new threads. Rethrows the first exception that
+  /// stopped a thread (which stops the others too).
+  void run() {
+    std::vector<std::thread> threads;
+    threads.reserve(options_.threads);
+    for (unsigned i = 0; i < options_.threads; ++i) threads.emplace_back([this, i] { thread_main(i); });
+    for (std::thread& t : threads) t.join();
+    if (failure_) std::rethrow_exception(failure_);
+  }
+
+  /// Stops every thread. Safe from any thread and from a signal handler (atomics and write()).
+  void request_stop() noexcept {
+    stop_callers_.fetch_add(1);
+    stop_requested_.store(true);
+    for (unsigned i = 0; i < options_.threads; ++i)
+      if (scheduler* s = schedulers_[i].load()) s->request_stop();
+    stop_callers_.fetch_sub(1);
+  }
+
+  /// Requests answered so far, over all threads.
+  std::uint64_t requests_served() const noexcept { return counters_.total(); }
+  /// Accept errors over all threads (read after run() returns).
+  std::uint64_t accept_errors() const noexcept { return accept_errors_.load(std::memory_order_relaxed); }
+
+ private:
+  // Makes a thread's scheduler reachable by request_stop() for as long as it lives.
+  class publication {
+   public:
+    publication(server& owner, unsigned index, scheduler& s) : owner_(owner), index_(index) {
+      // Publish, then look at the flag: a concurrent request_stop() either sees the scheduler or
+      // is seen here (both sides are sequentially consistent).
+      owner_.schedulers_[index_].store(&s);
+      if (owner_.stop_requested_.load()) s.request_stop();
+    }
+    publication(const publication&) = delete;
+    ~publication() {
+      owner_.schedulers_[index_].store(nullptr);
+      while (owner_.stop_callers_.load() != 0) std::this_thread::yield();  // nobody may still hold it
+    }
+
+   private:
+    server& owner_;
+    unsigned index_;
+  };
+
+  void thread_main(unsigned index) {
+    std::uint64_t errors = 0;
+    try {
+      scheduler s({.ring = {.entries = options_.ring_entries}});
+      auto& buffers = s.make_buffer_ring(options_.buffer_count, options_.buffer_size);
+      thread_context context{s, buffers, counters_, index};
+      s.spawn(accept_connections(context, listeners_[index], &errors));
+      const publication published(*this, index, s);
+      s.run();
+    } catch (...) {
+      {
+        std::lock_guard lock(failure_mutex_);
+        if (!failure_) failure_ = std::current_exception();
+      }
+      request_stop();
+    }
+    accept_errors_.fetch_add(errors, std::memory_order_relaxed);
+  }
+
+  server_options options_;
+  endpoint local_;
+  std::vector<listener> listeners_;
+  request_counters counters_;
+  std::unique_ptr<std::atomic<scheduler*>[]> schedulers_;
+  std::atomic<bool> stop_requested_{false};
+  std::atomic<unsigned> stop_callers_{0};
+  std::atomic<std::uint64_t> accept_errors_{0};
+  std::mutex failure_mutex_;
+  std::exception_ptr failure_;
+};
+
+}  // namespace uring_cannon::test_server
+
 // metrics
 // gcannon's two-tier latency histogram: 1 µs buckets for 0-9 999 µs, 100 µs buckets for
 // 10 ms-5 s, and one overflow count above. Recording is O(1) with no allocation, so one histogram
@@ -3450,5 +7197,2362 @@ class log_linear_histogram {
   std::uint64_t min_ = std::numeric_limits<std::uint64_t>::max();
   std::uint64_t max_ = 0;
 };
+
+}  // namespace uring_cannon
+
+// load generation
+// What a load run is asked to do (load_config) and what it measured (load_results). The CLI fills
+// a load_config from gcannon's flags; a C++ user fills one by hand and calls run_load().
+
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace uring_cannon {
+
+/// One load run. Defaults are gcannon's.
+struct load_config {
+  std::string url;                         ///< http://host[:port][/path] or http+unix:///sock:/path; may be empty with raw_files
+  std::vector<std::string> raw_files;      ///< raw request templates (--raw); connections rotate through them on reconnect
+  unsigned connections = 100;              ///< total, split over threads (the first connections % threads get one more)
+  unsigned threads = 1;
+  std::chrono::milliseconds duration = std::chrono::seconds(10);
+  unsigned pipeline = 1;                   ///< requests in flight per connection, at most max_pipeline
+  std::uint64_t requests_per_connection = 0;  ///< reconnect after this many responses; 0 = keep-alive forever
+  int expected_status = 200;               ///< only its class (2xx...5xx) is compared
+  bool websocket = false;                  ///< upgrade, then echo text frames
+  std::string ws_message = "hello";
+  std::uint32_t recv_buffer_size = 4096;   ///< bytes per provided receive buffer (min 512)
+  unsigned recv_buffers = 4096;            ///< provided buffers per worker thread
+  bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
+  bool per_template_latency = false;       ///< a latency histogram per raw template
+  std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
+  std::chrono::milliseconds timeout{0};  ///< no byte for this long with requests outstanding: a timeout error, reconnect; 0 = off (gcannon)
+
+  static constexpr unsigned max_pipeline = 64;
+  static constexpr std::uint32_t min_recv_buffer_size = 512;
+};
+
+/// Responses by status class.
+struct status_counts {
+  std::uint64_t s2xx = 0, s3xx = 0, s4xx = 0, s5xx = 0, other = 0;
+
+  void count(int status) noexcept {
+    switch (status / 100) {
+      case 2: ++s2xx; break;
+      case 3: ++s3xx; break;
+      case 4: ++s4xx; break;
+      case 5: ++s5xx; break;
+      default: ++other; break;
+    }
+  }
+  std::uint64_t total() const noexcept { return s2xx + s3xx + s4xx + s5xx + other; }
+  /// Responses whose class differs from `expected`'s.
+  std::uint64_t unexpected(int expected) const noexcept {
+    switch (expected / 100) {
+      case 2: return total() - s2xx;
+      case 3: return total() - s3xx;
+      case 4: return total() - s4xx;
+      case 5: return total() - s5xx;
+      default: return total() - other;
+    }
+  }
+  void merge(const status_counts& o) noexcept {
+    s2xx += o.s2xx; s3xx += o.s3xx; s4xx += o.s4xx; s5xx += o.s5xx; other += o.other;
+  }
+};
+
+/// Errors that ended or disturbed a connection; each one is followed by a reconnect.
+struct error_counts {
+  std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
+  std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or refused upgrade
+  std::uint64_t timeout = 0;  ///< no byte arrived for load_config::timeout while requests were outstanding
+  void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
+  std::uint64_t total() const noexcept { return connect + read + timeout; }
+};
+
+/// Counts for one raw template.
+struct template_results {
+  std::string path;                 ///< the file it came from
+  std::uint64_t responses = 0;
+  status_counts status;
+  latency_histogram latency;        ///< recorded only with per_template_latency
+};
+
+/// A live look at a run in progress (the TUI and progress line read it once a second).
+struct load_progress {
+  double elapsed_sec = 0;           ///< since the warm-up ended (negative during warm-up)
+  double duration_sec = 0;          ///< the planned measured duration
+  std::uint64_t responses = 0;      ///< so far, warm-up excluded
+  std::uint64_t bytes_read = 0;
+  std::uint64_t errors = 0;         ///< connect + read + timeout
+};
+
+/// What a run measured, after the warm-up, merged over every thread.
+struct load_results {
+  std::string target;               ///< "host:port/path" as gcannon prints it (":80" left out)
+  double elapsed_sec = 0;           ///< measured time, warm-up excluded
+  std::uint64_t requests = 0;       ///< requests (or WebSocket frames) sent
+  std::uint64_t responses = 0;      ///< complete responses (or frames) received
+  std::uint64_t bytes_read = 0;
+  status_counts status;
+  error_counts errors;
+  std::uint64_t reconnects = 0;     ///< connections closed and reopened after -r responses (errors are counted apart)
+  std::uint64_t ws_upgrades = 0;    ///< successful WebSocket handshakes, warm-up included
+  std::uint64_t ws_frames = 0;      ///< WebSocket frames received
+  latency_histogram latency;
+  std::vector<template_results> per_template;  ///< one per raw template when there are several
+  std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
+  bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
+
+  double requests_per_second() const noexcept { return elapsed_sec > 0 ? double(responses) / elapsed_sec : 0; }
+  double bytes_per_second() const noexcept { return elapsed_sec > 0 ? double(bytes_read) / elapsed_sec : 0; }
+  std::uint64_t unexpected_status(int expected) const noexcept { return status.unexpected(expected); }
+  /// gcannon's exit code: 1 when any response had an unexpected status class, else 0.
+  int exit_code(int expected) const noexcept { return unexpected_status(expected) > 0 ? 1 : 0; }
+};
+
+}  // namespace uring_cannon
+// The load engine: what ucannon runs, as a library. prepare_load() checks a load_config and
+// resolves its target once; load_runner runs it on `threads` worker threads, each with its own
+// scheduler, ring, buffers and counters (nothing shared on the hot path), and merges the counts
+// at the end. Every connection is one coroutine written as a straight loop: connect, (upgrade),
+// send the pipelined batch, read and parse responses, record latency, refill, reconnect.
+//
+//   auto plan = uc::prepare_load(config);          // or_error: bad URL, unresolvable host, ...
+//   uc::load_results r = uc::run_load(*plan);       // blocks for warm-up + duration
+//
+// Counting is race-free without resetting anything: every worker stamps each event with the time
+// it happened and counts only events at or after the end of the warm-up.
+
+// SplitMix64 (Steele, Lea and Flood; the constants are Vigna's public-domain reference): one add
+// and a few multiply-xorshifts per draw. Statistically fine for choosing {RAND} values, cheap enough
+// for a per-request hot path, and each connection can own one without sharing state. Not for
+// anything secret.
+
+#include <cstdint>
+
+namespace uring_cannon::detail {
+
+/// A 64-bit pseudo-random generator; meets UniformRandomBitGenerator, so <random> accepts it.
+class splitmix64 {
+ public:
+  using result_type = std::uint64_t;
+
+  constexpr explicit splitmix64(std::uint64_t seed = 0) noexcept : state_(seed) {}
+
+  /// The next 64 random bits.
+  constexpr std::uint64_t next() noexcept {
+    state_ += 0x9e3779b97f4a7c15u;
+    std::uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+  }
+  constexpr result_type operator()() noexcept { return next(); }
+
+  /// Uniform in [0, bound), without modulo bias; `bound` 0 means the whole 64-bit range.
+  constexpr std::uint64_t below(std::uint64_t bound) noexcept {
+    if (bound == 0) return next();
+    // Draws under 2^64 mod bound would make the low residues likelier; skipping them (at most
+    // half of all draws, usually almost none) leaves every residue the same number of chances.
+    const std::uint64_t skip = (0 - bound) % bound;
+    for (;;) {
+      const std::uint64_t draw = next();
+      if (draw >= skip) return draw % bound;
+    }
+  }
+
+  static constexpr result_type min() noexcept { return 0; }
+  static constexpr result_type max() noexcept { return UINT64_MAX; }
+
+ private:
+  std::uint64_t state_;
+};
+
+}  // namespace uring_cannon::detail
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace uring_cannon {
+
+/// A load run made ready: the configuration checked, the target resolved, the templates loaded.
+/// Workers share it read-only.
+struct load_plan {
+  load_config config;
+  endpoint target;
+  std::string target_text;                          ///< "host:port/path" as gcannon prints it
+  std::string host_header;
+  std::string request_target = "/";                 ///< path and query of the URL
+  std::string get_request;                          ///< the default request (no templates)
+  std::vector<http::request_template> templates;    ///< raw templates, in --raw order
+};
+
+namespace detail {
+
+/// "host[:port]" from a Host header value; the port defaults to 80.
+inline or_error<url> url_from_host_header(std::string_view host) {
+  return parse_url("http://" + std::string(host) + "/");
+}
+
+inline std::string check_load_config(const load_config& c) {
+  if (c.threads == 0) return "Error: threads (-t) must be at least 1";
+  if (c.connections == 0) return "Error: connections (-c) must be at least 1";
+  if (c.connections < c.threads) return "Error: connections (-c) must be at least the number of threads (-t)";
+  if (c.pipeline == 0) return "Error: pipeline depth (-p) must be at least 1";
+  if (c.duration.count() <= 0) return "Error: duration (-d) must be positive";
+  if (c.recv_buffer_size < load_config::min_recv_buffer_size) return "Error: --recv-buf must be at least 512";
+  if (c.recv_buffers == 0 || (c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
+    return "Error: receive buffer count must be a power of two up to 32768";
+  if (c.timeout.count() < 0) return "Error: timeout must not be negative";
+  if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
+  return {};
+}
+
+}  // namespace detail
+
+/// Checks `config`, loads its templates and resolves its target (once, here, not per connection).
+/// The messages are gcannon's where gcannon has one ("Error: cannot resolve host 'x'").
+inline or_error<load_plan> prepare_load(load_config config) {
+  if (auto problem = detail::check_load_config(config); !problem.empty())
+    return or_error<load_plan>::failure(std::move(problem));
+  config.pipeline = std::min(config.pipeline, load_config::max_pipeline);
+
+  load_plan plan;
+  for (const auto& path : config.raw_files) {
+    auto loaded = http::request_template::load(path);
+    if (!loaded) return or_error<load_plan>::failure(loaded.error());
+    plan.templates.push_back(std::move(*loaded));
+  }
+
+  url where;
+  if (!config.url.empty()) {
+    auto parsed = parse_url(config.url);
+    if (!parsed) return or_error<load_plan>::failure(parsed.error());
+    where = std::move(*parsed);
+  } else {
+    auto host = plan.templates.front().host_header();
+    if (!host) return or_error<load_plan>::failure("Error: no URL given and '" + config.raw_files.front() +
+                                                   "' has no Host: header");
+    auto parsed = detail::url_from_host_header(*host);
+    if (!parsed) return or_error<load_plan>::failure("Error: bad Host: header '" + *host + "' in '" +
+                                                     config.raw_files.front() + "'");
+    where = std::move(*parsed);
+  }
+
+  if (where.is_unix()) {
+    auto peer = endpoint::unix_socket(where.unix_path);
+    if (!peer) return or_error<load_plan>::failure("Error: Unix socket path too long: '" + where.unix_path + "'");
+    plan.target = *peer;
+  } else {
+    auto resolved = endpoint::resolve(where.host, where.port);
+    if (resolved.endpoints.empty()) return or_error<load_plan>::failure("Error: cannot resolve host '" + where.host + "'");
+    plan.target = resolved.endpoints.front();
+  }
+  plan.target_text = where.display();
+  plan.host_header = where.host_header();
+  plan.request_target = where.target;
+  plan.get_request = http::build_get_request(where);
+  plan.config = std::move(config);
+  return plan;
+}
+
+namespace detail {
+
+/// Counts one worker keeps for itself; merged into load_results at the end.
+struct load_counters {
+  std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
+  status_counts status;
+  error_counts errors;
+  latency_histogram latency;
+  std::vector<template_results> per_template;
+  std::vector<std::uint64_t> per_second;
+};
+
+/// What a worker publishes for the live display: single writer, relaxed stores.
+struct alignas(64) load_live_counters {
+  std::atomic<std::uint64_t> responses{0}, bytes_read{0}, errors{0};
+};
+
+/// Send times of the requests in flight on one connection, oldest first (responses come back
+/// in request order). Requests of one batch share a time.
+class send_time_queue {
+ public:
+  void push(clock::time_point t, unsigned n) noexcept {
+    for (unsigned i = 0; i < n; ++i) times_[(head_ + size_++) % times_.size()] = t;
+  }
+  clock::time_point pop() noexcept {
+    const auto t = times_[head_];
+    head_ = (head_ + 1) % times_.size();
+    --size_;
+    return t;
+  }
+  unsigned size() const noexcept { return size_; }
+  void clear() noexcept { head_ = size_ = 0; }
+
+ private:
+  std::array<clock::time_point, load_config::max_pipeline> times_{};
+  unsigned head_ = 0, size_ = 0;
+};
+
+/// What the timeout sweep needs to know about a connection.
+struct connection_watch {
+  int fd = -1;
+  unsigned outstanding = 0;  ///< requests (or the handshake) waiting for an answer
+  clock::time_point last_progress{};
+  bool timed_out = false;
+};
+
+/// One worker thread's share of the connections.
+class load_worker {
+ public:
+  load_worker(const load_plan& plan, unsigned first_connection, unsigned connections, clock::time_point measure_start,
+              clock::time_point measure_end, std::atomic<std::uint64_t>& sequence, load_live_counters& live)
+      : plan_(plan), config_(plan.config), first_connection_(first_connection), watches_(connections),
+        measure_start_(measure_start), measure_end_(measure_end), sequence_(sequence), live_(live),
+        rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
+    counters_.per_second.assign(std::size_t(seconds) + 1, 0);
+    if (plan_.templates.size() > 1) {
+      counters_.per_template.resize(plan_.templates.size());
+      for (std::size_t i = 0; i < plan_.templates.size(); ++i) counters_.per_template[i].path = config_.raw_files[i];
+    }
+    // Requests without a placeholder are sent straight from these: `pipeline` copies back to back.
+    if (plan_.templates.empty()) {
+      batches_.push_back(http::repeat_request(plan_.get_request, config_.pipeline));
+    } else {
+      for (const auto& t : plan_.templates)
+        batches_.push_back(t.has_placeholder() ? std::string() : http::repeat_request(t.text(), config_.pipeline));
+    }
+  }
+
+  /// Runs every connection until the measurement ends or stop() is called. On this thread only.
+  void run(std::atomic<scheduler*>& published) {
+    scheduler s;
+    sched_ = &s;
+    published.store(&s);
+    buffers_ = &s.make_buffer_ring(config_.recv_buffers, config_.recv_buffer_size);
+    for (unsigned i = 0; i < watches_.size(); ++i)
+      s.spawn(config_.websocket ? websocket_connection(i) : http_connection(i));
+    if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
+    if (!stop_requested_.load()) s.run_until(measure_end_);
+    ended_ = std::min(clock::now(), measure_end_);
+    published.store(nullptr, std::memory_order_release);
+    sched_ = nullptr;
+    publish();
+  }
+
+  // seq_cst: pairs with run()'s publish-then-check, so a stop is never missed by both sides.
+  void stop() noexcept { stop_requested_.store(true); }
+  load_counters& counters() noexcept { return counters_; }
+  clock::time_point ended() const noexcept { return ended_; }
+
+ private:
+  bool measuring(clock::time_point t) const noexcept { return t >= measure_start_; }
+
+  void publish() noexcept {
+    live_.responses.store(counters_.responses, std::memory_order_relaxed);
+    live_.bytes_read.store(counters_.bytes_read, std::memory_order_relaxed);
+    live_.errors.store(counters_.errors.total(), std::memory_order_relaxed);
+  }
+
+  /// One answer, completed by bytes that arrived at `arrived` (which decides whether it counts,
+  /// as for those bytes), parsed at `done` (where its latency ends). WebSocket frames have no
+  /// status (`status` < 0).
+  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at, int status,
+                      std::size_t tpl) noexcept {
+    if (!measuring(arrived)) return;
+    ++counters_.responses;
+    if (status >= 0) counters_.status.count(status);
+    counters_.latency.record(done - sent_at);
+    const auto second = std::size_t((arrived - measure_start_) / std::chrono::seconds(1));
+    if (second < counters_.per_second.size()) ++counters_.per_second[second];
+    if (!counters_.per_template.empty()) {
+      auto& t = counters_.per_template[tpl];
+      ++t.responses;
+      if (status >= 0) t.status.count(status);
+      if (config_.per_template_latency) t.latency.record(done - sent_at);
+    }
+  }
+
+  /// Why a connection ended, counted once when it does.
+  enum class ending { planned, error, timeout, closed_by_peer };
+
+  void count_ending(ending e, connection_watch& w) noexcept {
+    const auto now = clock::now();
+    if (w.timed_out) e = ending::timeout;
+    w.fd = -1;
+    w.outstanding = 0;
+    if (!measuring(now)) return;
+    switch (e) {
+      case ending::planned: ++counters_.reconnects; break;
+      case ending::error: ++counters_.errors.read; break;
+      case ending::timeout: ++counters_.errors.timeout; break;
+      case ending::closed_by_peer: break;
+    }
+    publish();
+  }
+
+  /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
+  task<std::optional<tcp_stream>> open_connection(connection_watch& w) {
+    const auto limit = config_.timeout.count() > 0 ? std::chrono::nanoseconds(config_.timeout) : std::chrono::nanoseconds(-1);
+    auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
+    if (!made) {
+      if (measuring(clock::now())) {
+        ++counters_.errors.connect;
+        publish();
+      }
+      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
+      co_return std::nullopt;
+    }
+    w.fd = made->fd();
+    w.timed_out = false;
+    w.last_progress = clock::now();
+    co_return std::move(*made);
+  }
+
+  /// Writes `n` requests of template `tpl` into `scratch` (or points at the prepared batch).
+  std::span<const char> render_batch(std::size_t tpl, unsigned n, std::vector<char>& scratch) {
+    const std::string& ready = batches_[tpl];
+    if (!ready.empty()) return {ready.data(), ready.size() / config_.pipeline * n};
+    const auto& t = plan_.templates[tpl];
+    std::size_t used = 0;
+    for (unsigned i = 0; i < n; ++i)
+      used += t.render(t.next_value(rng_, sequence_), std::span<char>(scratch).subspan(used));
+    return {scratch.data(), used};
+  }
+
+  std::size_t scratch_size() const {
+    std::size_t largest = 0;
+    for (const auto& t : plan_.templates) largest = std::max(largest, t.max_rendered_size());
+    return largest * config_.pipeline;
+  }
+
+  task<> http_connection(unsigned index) {
+    connection_watch& w = watches_[index];
+    http::response_parser parser;
+    send_time_queue in_flight;
+    std::vector<char> scratch(scratch_size());
+    const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
+    std::size_t tpl = (first_connection_ + index) % template_count;
+    const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+    bool first = true;
+
+    for (;;) {
+      if (!first) tpl = (tpl + 1) % template_count;  // rotate templates on every reconnect
+      first = false;
+      auto opened = co_await open_connection(w);
+      if (!opened) continue;
+      tcp_stream conn = std::move(*opened);
+      auto incoming = conn.receiver(*buffers_);
+      parser.reset();
+      parser.expect_head_responses(!plan_.templates.empty() && plan_.templates[tpl].is_head());
+      in_flight.clear();
+      std::uint64_t sent = 0, answered = 0;
+
+      auto send_batch = [&](unsigned n) {
+        const auto now = clock::now();
+        in_flight.push(now, n);
+        sent += n;
+        w.outstanding = in_flight.size();
+        if (measuring(now)) counters_.requests += n;
+        return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
+      };
+
+      ending why = ending::error;
+      if (!co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
+        count_ending(why, w);
+        continue;
+      }
+      for (;;) {
+        auto chunk = co_await incoming.next();
+        auto now = clock::now();
+        if (!chunk) break;  // recv error
+        if (chunk->empty()) {  // end of stream: may complete a close-delimited body
+          if (parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
+            count_response(now, now, in_flight.pop(), parser.last_response().status, tpl);
+            why = ending::closed_by_peer;
+          }
+          break;
+        }
+        w.last_progress = now;
+        if (measuring(now)) counters_.bytes_read += chunk->size();
+        std::string_view data = chunk->chars();
+        unsigned completed = 0;
+        bool keep_alive = true, failed = false;
+        while (!data.empty()) {
+          const auto r = parser.parse(data);
+          data.remove_prefix(r.consumed);
+          if (r.event == http::parse_event::need_more) break;
+          if (r.event == http::parse_event::error || in_flight.size() == 0) {  // garbage, or an answer nobody asked for
+            failed = true;
+            break;
+          }
+          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), parser.last_response().status, tpl);
+          ++completed;
+          if (!parser.last_response().keep_alive) {
+            keep_alive = false;
+            break;
+          }
+        }
+        chunk->reset();  // the buffer goes back before we send
+        answered += completed;
+        w.outstanding = in_flight.size();
+        publish();
+        if (failed) break;
+        if (answered >= per_connection) {
+          why = ending::planned;
+          break;
+        }
+        if (!keep_alive) {
+          why = ending::closed_by_peer;
+          break;
+        }
+        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
+        if (refill > 0 && !co_await send_batch(refill)) break;
+      }
+      count_ending(why, w);
+    }
+  }
+
+  task<> websocket_connection(unsigned index) {
+    connection_watch& w = watches_[index];
+    send_time_queue in_flight;
+    const std::string& message = config_.ws_message;
+    std::vector<char> frames(websocket::frame_size(message.size(), true) * config_.pipeline);
+    std::array<char, 256> control{};
+    websocket::message_decoder decoder(websocket::role::client);
+    const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+
+    for (;;) {
+      auto opened = co_await open_connection(w);
+      if (!opened) continue;
+      tcp_stream conn = std::move(*opened);
+      auto incoming = conn.receiver(*buffers_);
+      in_flight.clear();
+      decoder.reset();
+      std::uint64_t sent = 0, answered = 0;
+      ending why = ending::error;
+
+      // The upgrade: one request, answered by 101 and a matching Sec-WebSocket-Accept.
+      const std::string key = websocket::make_key(rng_.next(), rng_.next());
+      const std::string upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
+      websocket::handshake_response_parser handshake(key);
+      w.outstanding = 1;
+      if (!co_await conn.send_all(upgrade)) {
+        count_ending(why, w);
+        continue;
+      }
+      std::optional<buffer_lease> leftover_lease;
+      std::string_view leftover;
+      bool upgraded = false;
+      for (;;) {
+        auto chunk = co_await incoming.next();
+        if (!chunk || chunk->empty()) break;
+        w.last_progress = clock::now();
+        if (measuring(w.last_progress)) counters_.bytes_read += chunk->size();
+        const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
+        if (r.event == websocket::handshake_event::need_more) continue;
+        if (r.event == websocket::handshake_event::accepted) {
+          upgraded = true;
+          leftover = chunk->chars().substr(r.consumed);
+          leftover_lease = std::move(*chunk);
+        }
+        break;
+      }
+      if (!upgraded) {
+        count_ending(why, w);
+        (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
+        continue;
+      }
+      ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
+
+      auto send_frames = [&](unsigned n) {
+        const auto now = clock::now();
+        std::size_t used = 0;
+        for (unsigned i = 0; i < n; ++i)
+          used += websocket::encode_client_frame(std::span<char>(frames).subspan(used), websocket::opcode::text,
+                                                 std::span<const char>(message.data(), message.size()),
+                                                 std::uint32_t(rng_.next()));
+        in_flight.push(now, n);
+        sent += n;
+        w.outstanding = in_flight.size();
+        if (measuring(now)) counters_.requests += n;
+        return conn.send_all(std::as_bytes(std::span<const char>(frames.data(), used)));
+      };
+
+      if (!co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
+        count_ending(why, w);
+        continue;
+      }
+      bool done = false;
+      while (!done) {
+        std::string_view data = leftover;
+        std::optional<buffer_lease> lease = std::move(leftover_lease);
+        leftover = {};
+        leftover_lease.reset();
+        auto now = clock::now();
+        if (!lease) {
+          auto chunk = co_await incoming.next();
+          now = clock::now();
+          if (!chunk || chunk->empty()) break;
+          w.last_progress = now;
+          if (measuring(now)) counters_.bytes_read += chunk->size();
+          data = chunk->chars();
+          lease = std::move(*chunk);
+        }
+        unsigned completed = 0;
+        std::size_t pong = 0;
+        const std::uint64_t frames_before = decoder.frames();
+        while (!data.empty() && !done) {
+          const auto r = decoder.decode(std::span<const char>(data.data(), data.size()));
+          data.remove_prefix(r.consumed);
+          switch (r.event) {
+            case websocket::decode_event::need_more: data = {}; break;
+            case websocket::decode_event::message:
+              if (in_flight.size() == 0) {
+                done = true;
+                break;
+              }
+              count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), -1, 0);
+              ++completed;
+              break;
+            case websocket::decode_event::ping:
+              if (decoder.payload().size() <= 125 && pong == 0)
+                pong = websocket::encode_client_frame(control, websocket::opcode::pong, decoder.payload(),
+                                                      std::uint32_t(rng_.next()));
+              break;
+            case websocket::decode_event::pong: break;
+            case websocket::decode_event::close:
+            case websocket::decode_event::error: done = true; break;
+          }
+        }
+        if (measuring(now)) counters_.ws_frames += decoder.frames() - frames_before;
+        lease.reset();
+        answered += completed;
+        w.outstanding = in_flight.size();
+        publish();
+        if (done) break;
+        if (pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(control.data(), pong)))) break;
+        if (answered >= per_connection) {
+          why = ending::planned;
+          break;
+        }
+        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
+        if (refill > 0 && !co_await send_frames(refill)) break;
+      }
+      count_ending(why, w);
+    }
+  }
+
+  /// One loop-level timer instead of a timeout per operation: a connection that waits longer than
+  /// config.timeout for an answer is shut down; its reader sees the end of stream and counts a
+  /// timeout.
+  task<> sweep_timeouts() {
+    const auto period = std::clamp<clock::duration>(config_.timeout / 4, std::chrono::milliseconds(10),
+                                                    std::chrono::milliseconds(250));
+    for (;;) {
+      (void)co_await sleep_for(*sched_, period);
+      const auto now = clock::now();
+      for (auto& w : watches_) {
+        if (w.fd >= 0 && w.outstanding > 0 && !w.timed_out && now - w.last_progress > config_.timeout) {
+          w.timed_out = true;
+          ::shutdown(w.fd, SHUT_RDWR);
+        }
+      }
+    }
+  }
+
+  const load_plan& plan_;
+  const load_config& config_;
+  unsigned first_connection_;
+  std::vector<connection_watch> watches_;
+  clock::time_point measure_start_, measure_end_, ended_{};
+  std::atomic<std::uint64_t>& sequence_;
+  load_live_counters& live_;
+  splitmix64 rng_;
+  std::vector<std::string> batches_;
+  load_counters counters_;
+  scheduler* sched_ = nullptr;
+  buffer_ring* buffers_ = nullptr;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace detail
+
+/// Runs a plan on its worker threads. start(), then watch progress() and call request_stop()
+/// from any thread if you like, then results().
+class load_runner {
+ public:
+  explicit load_runner(load_plan plan) : plan_(std::move(plan)) {}
+  load_runner(const load_runner&) = delete;
+  load_runner& operator=(const load_runner&) = delete;
+  ~load_runner() {
+    request_stop();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+  const load_plan& plan() const noexcept { return plan_; }
+
+  /// Starts the workers. The warm-up begins now; the measurement after it.
+  void start() {
+    const auto& c = plan_.config;
+    started_ = clock::now();
+    measure_start_ = started_ + c.warmup;
+    measure_end_ = measure_start_ + c.duration;
+    const unsigned threads = c.threads;
+    live_ = std::make_unique<detail::load_live_counters[]>(threads);
+    schedulers_ = std::make_unique<std::atomic<scheduler*>[]>(threads);
+    unsigned first = 0;
+    for (unsigned i = 0; i < threads; ++i) {
+      const unsigned share = c.connections / threads + (i < c.connections % threads ? 1 : 0);
+      workers_.push_back(std::make_unique<detail::load_worker>(plan_, first, share, measure_start_, measure_end_,
+                                                                sequence_, live_[i]));
+      first += share;
+    }
+    for (unsigned i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, i] {
+        try {
+          workers_[i]->run(schedulers_[i]);
+        } catch (...) {
+          std::lock_guard lock(mutex_);
+          if (!failure_) failure_ = std::current_exception();
+        }
+        std::lock_guard lock(mutex_);
+        ++finished_;
+        done_.notify_all();
+      });
+    }
+  }
+
+  /// Counts so far, summed over the workers (each publishes after every batch it reads).
+  load_progress progress() const noexcept {
+    load_progress p;
+    p.elapsed_sec = std::chrono::duration<double>(clock::now() - measure_start_).count();
+    p.duration_sec = std::chrono::duration<double>(plan_.config.duration).count();
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      p.responses += live_[i].responses.load(std::memory_order_relaxed);
+      p.bytes_read += live_[i].bytes_read.load(std::memory_order_relaxed);
+      p.errors += live_[i].errors.load(std::memory_order_relaxed);
+    }
+    return p;
+  }
+
+  /// Ends the run early; results() then reports what ran. Safe from any thread (not from a
+  /// signal handler: set a flag there and call this from a normal thread).
+  void request_stop() noexcept {
+    stopped_early_.store(true, std::memory_order_relaxed);
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      workers_[i]->stop();
+      if (auto* s = schedulers_[i].load()) s->request_stop();
+    }
+  }
+
+  /// Waits up to `limit` for the workers to finish; true when they have.
+  bool wait_for(clock::duration limit) {
+    std::unique_lock lock(mutex_);
+    return done_.wait_for(lock, limit, [&] { return finished_ == workers_.size(); });
+  }
+
+  /// Waits for the workers and merges what they counted. Rethrows a worker's exception.
+  load_results results() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    if (failure_) std::rethrow_exception(failure_);
+    load_results r;
+    r.target = plan_.target_text;
+    auto ended = measure_start_;
+    for (auto& worker : workers_) {
+      auto& c = worker->counters();
+      ended = std::max(ended, worker->ended());
+      r.requests += c.requests;
+      r.responses += c.responses;
+      r.bytes_read += c.bytes_read;
+      r.reconnects += c.reconnects;
+      r.ws_upgrades += c.ws_upgrades;
+      r.ws_frames += c.ws_frames;
+      r.status.merge(c.status);
+      r.errors.merge(c.errors);
+      r.latency.merge(c.latency);
+      if (r.per_template.empty()) {
+        r.per_template = std::move(c.per_template);
+      } else {
+        for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+          r.per_template[i].responses += c.per_template[i].responses;
+          r.per_template[i].status.merge(c.per_template[i].status);
+          r.per_template[i].latency.merge(c.per_template[i].latency);
+        }
+      }
+      if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
+      for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];
+    }
+    r.elapsed_sec = std::chrono::duration<double>(ended - measure_start_).count();
+    r.interrupted = stopped_early_.load(std::memory_order_relaxed) && ended < measure_end_;
+    // Only whole seconds that the run lived through.
+    r.responses_per_second.resize(std::min(r.responses_per_second.size(), std::size_t(std::ceil(r.elapsed_sec))));
+    return r;
+  }
+
+ private:
+  load_plan plan_;
+  clock::time_point started_{}, measure_start_{}, measure_end_{};
+  std::atomic<std::uint64_t> sequence_{0};
+  std::unique_ptr<detail::load_live_counters[]> live_;
+  std::unique_ptr<std::atomic<scheduler*>[]> schedulers_;
+  std::vector<std::unique_ptr<detail::load_worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::size_t finished_ = 0;
+  std::exception_ptr failure_;
+  std::atomic<bool> stopped_early_{false};
+};
+
+/// Runs `plan` to the end and returns what it measured.
+inline load_results run_load(load_plan plan) {
+  load_runner runner(std::move(plan));
+  runner.start();
+  return runner.results();
+}
+
+}  // namespace uring_cannon
+// ucannon's command line: gcannon's flags with gcannon's defaults and parsing rules, and its
+// number-reading defects fixed. parse_cli() only reads words; it touches no file and no network
+// (the URL, the raw files and the history are the caller's business), so it is cheap to test.
+//
+// The rules, gcannon's unless marked "ucannon":
+//  * Arguments come in any order. A word that does not start with '-' is the URL; the last wins.
+//  * A value flag takes the next word even when it starts with '-' (`-c -5` reads "-5" and
+//    rejects it). ucannon: a long flag also takes `--flag=value`.
+//  * An unknown flag, or neither a URL nor --raw: the usage line on stderr, exit 1.
+//    `--recv-buf` below 512: `Error: --recv-buf must be at least 512`, exit 1.
+//  * `-p` above 64 is silently capped at 64; ucannon caps `-b` above 100 at 100 the same way.
+//  * `--clear-history`, `--help` and `--version` act where they stand: the words after them are
+//    not read (gcannon clears its history the moment it reads the flag).
+//  * ucannon: every number is validated. gcannon read them with atoi, so `-c abc` meant 0, `-t 0`
+//    divided by zero, `-p 0` corrupted the heap and `-d 500ms` meant 500 s. Here a value that is
+//    not a whole number in range, a negative number, an unknown duration unit or a missing value
+//    is an `Error: ...` naming the flag and the value, exit 2.
+//  * ucannon: `-c` below `-t` is an error (exit 2) rather than a silent clamp: every thread needs
+//    at least one connection, and quietly running fewer threads than asked would skew a benchmark.
+//  * ucannon: `--json` wins over `--tui` (gcannon drew its progress bar into the JSON stream).
+
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uring_cannon {
+
+/// Everything the ucannon command line asks for.
+struct cli_options {
+  load_config config;          ///< the run itself (url, raw_files, -c -t -d -p -r -s, ...)
+  bool json = false;           ///< --json (clears tui)
+  bool tui = false;            ///< --tui
+  bool clear_history = false;  ///< --clear-history: clear, print "Run history cleared.", exit 0
+  bool help = false;           ///< --help / -h: print cli_help() on stdout, exit 0
+  bool version = false;        ///< --version / -V: print cli_version() on stdout, exit 0
+  int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
+
+  static constexpr int max_buckets = 100;
+  static constexpr unsigned max_connections = 1'000'000;
+  static constexpr unsigned max_threads = 1024;
+  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+};
+
+/// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
+inline constexpr int cli_exit_usage = 1;      ///< gcannon's: unknown flag, no target, --recv-buf < 512
+inline constexpr int cli_exit_bad_value = 2;  ///< ucannon's: a flag's value is invalid
+
+/// parse_cli()'s answer: options to run with, or a message for stderr and an exit status.
+struct cli_result {
+  cli_options options;   ///< meaningful when ok()
+  std::string message;   ///< for stderr, newline-terminated; empty when ok()
+  int exit_code = 0;     ///< cli_exit_usage or cli_exit_bad_value when !ok()
+
+  bool ok() const noexcept { return message.empty(); }
+};
+
+/// `ucannon <version>\n`.
+inline std::string cli_version() { return std::string("ucannon ") + version_string + "\n"; }
+
+/// The one-line usage that an unknown flag or a missing target prints to stderr.
+inline std::string cli_usage() {
+  return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
+         "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
+         "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
+         "[--warmup <duration>] [--clear-history] [--help] [--version]\n";
+}
+
+/// The --help text: every flag, its default, the duration syntax and the exit statuses.
+inline std::string cli_help() {
+  std::string text = std::string("ucannon ") + version_string +
+                     " - io_uring HTTP/1.1 and WebSocket load generator, a drop-in for gcannon\n\n";
+  text += R"(Usage: ucannon <url> [options]
+       ucannon -R file1,file2,... [options]
+
+Target
+  <url>                 http://host[:port][/path]; the last word not starting with '-' wins
+  -R, --raw F1,F2,...   raw request files, each sent byte for byte (pipelined -p times);
+                        connections rotate through them on reconnect. Placeholders:
+                        {RAND:min:max} and {SEQ:start}. Without <url>, host and port come from
+                        the first file's Host header
+
+Load                                                                      default
+  -c N                  total connections, split evenly over the threads    100
+  -t N                  worker threads, one io_uring each (at most -c)      1
+  -d D                  duration of the measurement                         10s
+  -p N                  pipeline depth; above 64 is capped at 64            1
+  -r N                  responses per connection, then it is reopened;      0 (keep-alive)
+                        0 = never
+  -s CODE               expected status; only its class (2xx..5xx) counts   200
+  --ws                  WebSocket echo mode: upgrade, then text frames      off
+  --ws-msg TEXT         WebSocket payload; implies --ws                     hello
+  --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --timeout D           no byte for D with requests outstanding: a          0 (off)
+                        timeout error, and the connection is reopened
+  --warmup D            excluded from every count and histogram; 0 = none   100ms
+  --cqe-latency         stop the latency clock when the completion          off
+                        arrives, before parsing
+  --per-tpl-latency     a latency histogram per raw template                off
+
+Output
+  (default)             gcannon's text report
+  --json                one JSON object on stdout, nothing else; wins over --tui
+  --tui                 live progress bar and req/s sparkline, then result tables, the latency
+                        histogram and run-history charts. Colour only on a terminal; NO_COLOR
+                        (set and non-empty) or TERM=dumb turn it off
+  -b, --buckets N       histogram bars in --tui, 1..100 (more: 100)         10
+  --clear-history       delete the run history (~/.ucannon/history.bin) and exit
+  -h, --help            print this help and exit
+  -V, --version         print the version and exit
+
+Numbers and durations
+  Value flags take the next word even when it starts with '-'; long flags also accept
+  --flag=value. Numbers are whole and non-negative. A duration is a whole number with an
+  optional unit: ms, s (the default), m or h, e.g. 5, 5s, 500ms, 2m, 1h. gcannon read these
+  with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s); ucannon rejects them instead.
+
+Exit status
+  0  the run finished and every response had the expected status class
+  1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
+     --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
+  2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
+     100..599, -d 0, ...), an unknown duration unit, a missing value, or
+     -c below -t (each thread needs a connection)
+)";
+  return text;
+}
+
+namespace detail {
+
+inline constexpr std::uint64_t cli_max_duration_ms = 8760ull * 3600 * 1000;  // a year: no overflow anywhere
+
+// "5", "5s", "500ms", "2m", "1h" (units case-insensitive, as gcannon's 'S' and 'M') -> ms.
+inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexcept {
+  std::size_t digits = 0;
+  while (digits < text.size() && is_digit(text[digits])) ++digits;
+  const std::string_view unit = text.substr(digits);
+  std::uint64_t scale = 0;
+  if (unit.empty() || iequals(unit, "s")) scale = 1000;
+  else if (iequals(unit, "ms")) scale = 1;
+  else if (iequals(unit, "m")) scale = 60'000;
+  else if (iequals(unit, "h")) scale = 3'600'000;
+  else return std::nullopt;
+  const auto value = parse_decimal(text.substr(0, digits), cli_max_duration_ms / scale);
+  if (!value) return std::nullopt;
+  return *value * scale;
+}
+
+inline std::string cli_value_error(std::string_view flag, std::string_view expects, std::string_view value) {
+  return "Error: " + std::string(flag) + " expects " + std::string(expects) + ", got '" + std::string(value) +
+         "'\n";
+}
+
+}  // namespace detail
+
+/// Reads a duration as ucannon's -d, --timeout and --warmup do: a whole number with an optional
+/// unit, ms, s (default), m or h, at most a year. Zero is accepted (callers that need more say so).
+inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  const auto ms = detail::cli_duration_ms(text);
+  if (!ms) return or_error<std::chrono::milliseconds>::failure(
+      "'" + std::string(text) + "' is not a duration such as 10, 10s, 500ms, 2m or 1h");
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+}
+
+/// Parses ucannon's command line (argv[0] is the program name and is skipped). Never throws on
+/// bad input: a bad command line comes back as !ok() with its message and exit status.
+inline cli_result parse_cli(int argc, const char* const* argv) {
+  cli_result result;
+  cli_options& o = result.options;
+  load_config& c = o.config;
+  bool url_given = false;
+
+  auto fail = [&](std::string message, int code) {
+    result.message = std::move(message);
+    result.exit_code = code;
+    return result;
+  };
+  auto usage_error = [&](std::string why) { return fail("Error: " + why + "\n" + cli_usage(), cli_exit_usage); };
+
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i] ? argv[i] : "";
+    if (word.empty() || word.front() != '-') {
+      c.url = std::string(word);
+      url_given = !word.empty();
+      continue;
+    }
+    std::string_view flag = word;
+    std::optional<std::string_view> attached;  // --flag=value
+    if (word.size() > 2 && word[1] == '-') {
+      if (const auto eq = word.find('='); eq != std::string_view::npos) {
+        flag = word.substr(0, eq);
+        attached = word.substr(eq + 1);
+      }
+    }
+
+    // Flags without a value.
+    bool* toggle = nullptr;
+    if (flag == "--ws") toggle = &c.websocket;
+    else if (flag == "--tui") toggle = &o.tui;
+    else if (flag == "--json") toggle = &o.json;
+    else if (flag == "--cqe-latency") toggle = &c.cqe_latency;
+    else if (flag == "--per-tpl-latency") toggle = &c.per_template_latency;
+    else if (flag == "--clear-history") toggle = &o.clear_history;
+    else if (flag == "--help" || flag == "-h") toggle = &o.help;
+    else if (flag == "--version" || flag == "-V") toggle = &o.version;
+    if (toggle) {
+      if (attached) return fail("Error: " + std::string(flag) + " takes no value, got '" + std::string(word) + "'\n",
+                                cli_exit_bad_value);
+      *toggle = true;
+      if (o.help || o.version || o.clear_history) return result;  // acts where it stands
+      continue;
+    }
+
+    const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
+                       flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
+                       flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
+                       flag == "--timeout" || flag == "--warmup";
+    if (!known) return usage_error("unknown option '" + std::string(word) + "'");
+
+    std::string_view value;
+    if (attached) {
+      value = *attached;
+    } else if (i + 1 < argc && argv[i + 1]) {
+      value = argv[++i];
+    } else {
+      return fail("Error: " + std::string(flag) + " needs a value\n", cli_exit_bad_value);
+    }
+
+    auto number = [&](std::uint64_t min, std::uint64_t max) -> std::optional<std::uint64_t> {
+      const auto n = detail::parse_decimal(value, max);
+      if (!n || *n < min) return std::nullopt;
+      return n;
+    };
+    // 1 or more, where anything above `cap` (however many digits) counts as `cap`: gcannon's -p rule.
+    auto capped = [&](std::uint64_t cap) -> std::optional<std::uint64_t> {
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+      const auto n = detail::parse_decimal(value);
+      if (n && *n == 0) return std::nullopt;
+      return (!n || *n > cap) ? cap : *n;
+    };
+    auto bad = [&](std::string_view expects) { return fail(detail::cli_value_error(flag, expects, value), cli_exit_bad_value); };
+
+    if (flag == "-c") {
+      const auto n = number(1, cli_options::max_connections);
+      if (!n) return bad("a number of connections from 1 to 1000000");
+      c.connections = static_cast<unsigned>(*n);
+    } else if (flag == "-t") {
+      const auto n = number(1, cli_options::max_threads);
+      if (!n) return bad("a number of threads from 1 to 1024");
+      c.threads = static_cast<unsigned>(*n);
+    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup") {
+      const auto ms = detail::cli_duration_ms(value);
+      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off
+      if (!ms || (*ms == 0 && !zero_ok))
+        return bad(zero_ok ? "a duration such as 0, 100ms, 1s or 2m"
+                           : "a duration above 0 such as 10, 10s, 500ms, 2m or 1h");
+      const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
+      (flag == "-d" ? c.duration : flag == "--timeout" ? c.timeout : c.warmup) = d;
+    } else if (flag == "-p") {
+      const auto n = capped(load_config::max_pipeline);
+      if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
+      c.pipeline = static_cast<unsigned>(*n);
+    } else if (flag == "-r") {
+      const auto n = detail::parse_decimal(value);
+      if (!n) return bad("a number of responses per connection (0 = unlimited)");
+      c.requests_per_connection = *n;
+    } else if (flag == "-s") {
+      const auto n = number(100, 599);
+      if (!n) return bad("an HTTP status code from 100 to 599");
+      c.expected_status = static_cast<int>(*n);
+    } else if (flag == "--raw" || flag == "-R") {
+      // Empty items are skipped, as gcannon's strtok did ("a.raw,b.raw," is two files).
+      std::vector<std::string> files;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        if (comma != 0) files.emplace_back(rest.substr(0, comma));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      if (files.empty()) return bad("a comma-separated list of raw request files");
+      c.raw_files = std::move(files);  // the last --raw wins, as in gcannon
+    } else if (flag == "--ws-msg") {
+      c.ws_message = std::string(value);
+      c.websocket = true;
+    } else if (flag == "-b" || flag == "--buckets") {
+      const auto n = capped(cli_options::max_buckets);
+      if (!n) return bad("a number of histogram bars from 1 to 100 (more counts as 100)");
+      o.buckets = static_cast<int>(*n);
+    } else if (flag == "--recv-buf") {
+      // A too-small buffer keeps gcannon's message and status; anything else is a bad value.
+      const auto n = detail::parse_decimal(value, cli_options::max_recv_buffer_size);
+      if (!n) return bad("a buffer size in bytes from 512 to 1048576");
+      if (*n < load_config::min_recv_buffer_size)
+        return fail("Error: --recv-buf must be at least 512\n", cli_exit_usage);
+      c.recv_buffer_size = static_cast<std::uint32_t>(*n);
+    }
+  }
+
+  if (!url_given && c.raw_files.empty()) return usage_error("no target: give a URL or --raw files");
+  if (c.connections < c.threads)
+    return fail("Error: -c " + std::to_string(c.connections) + " is less than -t " + std::to_string(c.threads) +
+                    ": each thread needs at least one connection\n",
+                cli_exit_bad_value);
+  if (o.json) o.tui = false;
+  return result;
+}
+
+}  // namespace uring_cannon
+// ucannon's default text report, byte-compatible with gcannon 0.5.3's: a header block printed
+// before the run (format_text_header) and the results after it (format_text_results).
+//
+// Scripts parse this text (Http Arena's gcannon wrapper does), so its shape is a contract:
+//  * the number after "requests in " (or "frames sent in ") is the duration;
+//  * the integers after "2xx=", "3xx=", "4xx=", "5xx="; the number before "responses" (or
+//    "frames received"); "WS frames:"; "Reconnects: N"; the first token after "Bandwidth:";
+//  * the 2nd and 5th whitespace-separated fields of the FIRST line containing "Latency" are the
+//    average and p99, so nothing ucannon prints before the latency table contains that word;
+//  * the comma list after "Per-template-ok: " (2xx responses per raw template, in --raw order).
+// tests/approval/text_*.txt pin the exact bytes.
+//
+// Numbers print as gcannon prints them: latencies `NNNus`, `N.NNms`, `N.NNs`; counts `N`,
+// `N.NNK`, `N.NNM`; bandwidth `NB/s`, `N.NNKB/s`, `N.NNMB/s`, `N.NNGB/s` (powers of 1024). The
+// formatters are public and locale-independent (a program that calls setlocale() still prints
+// "1.50ms", never "1,50ms"); load_json_report.hpp and load_tui.hpp share them.
+
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+namespace uring_cannon {
+
+// ---- number formatters ---------------------------------------------------------------------------
+
+/// `value` with exactly `decimals` digits after the point, rounded correctly ("%.2f" without the
+/// locale). Non-finite values print as 0, and a value that rounds to zero never prints as "-0.00".
+inline std::string format_fixed(double value, int decimals) {
+  if (!std::isfinite(value)) value = 0.0;
+  char buffer[400];  // the largest double in fixed notation, plus decimals
+  const int precision = std::clamp(decimals, 0, 17);
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value, std::chars_format::fixed, precision);
+  if (ec != std::errc()) return "0";
+  std::string text(buffer, end);
+  if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
+  return text;
+}
+
+/// A latency as gcannon prints it: below 1 ms `NNNus`, below 1 s `N.NNms`, else `N.NNs`.
+inline std::string format_latency(std::uint64_t us) {
+  if (us < 1000) return std::to_string(us) + "us";
+  if (us < 1'000'000) return format_fixed(static_cast<double>(us) / 1e3, 2) + "ms";
+  return format_fixed(static_cast<double>(us) / 1e6, 2) + "s";
+}
+
+/// A count as gcannon prints it: below 1000 `N`, below a million `N.NNK`, else `N.NNM`.
+inline std::string format_count(std::uint64_t n) {
+  if (n >= 1'000'000) return format_fixed(static_cast<double>(n) / 1e6, 2) + "M";
+  if (n >= 1000) return format_fixed(static_cast<double>(n) / 1e3, 2) + "K";
+  return std::to_string(n);
+}
+
+/// Bytes per second as gcannon prints them, in powers of 1024: `NB/s`, `N.NNKB/s`, `N.NNMB/s`,
+/// `N.NNGB/s` (nothing larger: 2 TB/s prints as 2048.00GB/s).
+inline std::string format_bandwidth(double bytes_per_second) {
+  if (!(bytes_per_second >= 0.0)) bytes_per_second = 0.0;
+  constexpr double kib = 1024.0, mib = kib * 1024.0, gib = mib * 1024.0;
+  if (bytes_per_second >= gib) return format_fixed(bytes_per_second / gib, 2) + "GB/s";
+  if (bytes_per_second >= mib) return format_fixed(bytes_per_second / mib, 2) + "MB/s";
+  if (bytes_per_second >= kib) return format_fixed(bytes_per_second / kib, 2) + "KB/s";
+  return format_fixed(bytes_per_second, 0) + "B/s";
+}
+
+/// A configured duration (-d): whole seconds as `Ns` (gcannon's only form, so `2m` prints `120s`),
+/// anything else as `Nms` (ucannon accepts `500ms`).
+inline std::string format_duration_setting(std::chrono::milliseconds d) {
+  const auto ms = d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count());
+  return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+/// `value` truncated to an integer as gcannon's (uint64_t) casts do, but defined for every double:
+/// negative and NaN give 0, values beyond the range give the largest uint64.
+inline std::uint64_t truncate_to_u64(double value) noexcept {
+  if (!(value > 0.0)) return 0;
+  if (value >= 18446744073709551615.0) return UINT64_MAX;
+  return static_cast<std::uint64_t>(value);
+}
+
+/// The average latency gcannon reports: the integer part of sum / samples (0 without samples).
+inline std::uint64_t average_latency_us(const latency_histogram& h) noexcept {
+  return h.count() == 0 ? 0 : h.sum_us() / h.count();
+}
+
+// ---- the report ------------------------------------------------------------------------------
+
+namespace detail::report {
+
+inline std::string pad_left(std::string_view text, std::size_t width) {
+  std::string out;
+  if (text.size() < width) out.assign(width - text.size(), ' ');
+  out += text;
+  return out;
+}
+
+inline std::string pad_right(std::string_view text, std::size_t width) {
+  std::string out(text);
+  if (out.size() < width) out.append(width - out.size(), ' ');
+  return out;
+}
+
+}  // namespace detail::report
+
+/// The banner's mode tags: " [WS, TUI, CQE, TPL]" with only the modes that are on, or "".
+inline std::string text_mode_tags(const load_config& config, bool tui) {
+  std::string tags;
+  auto add = [&](bool on, const char* tag) {
+    if (!on) return;
+    tags += tags.empty() ? " [" : ", ";
+    tags += tag;
+  };
+  add(config.websocket, "WS");
+  add(tui, "TUI");
+  add(config.cqe_latency, "CQE");
+  add(config.per_template_latency, "TPL");
+  if (!tags.empty()) tags += ']';
+  return tags;
+}
+
+/// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon
+/// shows `host:port/path` with the port always present (":80" too), unlike load_results::target.
+/// Pass `tui` = true when the TUI is on (it only adds the tag).
+inline std::string format_text_header(const load_config& config, const std::string& target, bool tui = false) {
+  const unsigned threads = config.threads == 0 ? 1 : config.threads;
+  std::string out = std::string("ucannon v") + version_string + text_mode_tags(config, tui) + "\n";
+  out += "  Target:    " + target + "\n";
+  out += "  Threads:   " + std::to_string(config.threads) + "\n";
+  out += "  Conns:     " + std::to_string(config.connections) + " (" +
+         format_fixed(static_cast<double>(config.connections) / threads, 0) + "/thread)\n";
+  out += "  Pipeline:  " + std::to_string(config.pipeline) + "\n";
+  out += "  Req/conn:  " +
+         (config.requests_per_connection > 0 ? std::to_string(config.requests_per_connection)
+                                             : std::string("unlimited (keep-alive)")) +
+         "\n";
+  if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
+  out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
+  out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
+  out += "\n";
+  return out;
+}
+
+/// gcannon's warning line (with its leading blank line) when some response's status class differs
+/// from the expected one; "" otherwise. The run's exit status is then 1 (load_results::exit_code).
+inline std::string format_unexpected_status_warning(const load_config& config, const load_results& results) {
+  const std::uint64_t unexpected = results.unexpected_status(config.expected_status);
+  const std::uint64_t total = std::max(results.responses, results.status.total());
+  if (unexpected == 0 || total == 0) return {};
+  return "\n  WARNING: " + std::to_string(unexpected) + "/" + std::to_string(total) + " responses (" +
+         format_fixed(100.0 * static_cast<double>(unexpected) / static_cast<double>(total), 1) +
+         "%) had unexpected status (expected " + std::to_string(config.expected_status / 100) + "xx)\n";
+}
+
+/// The report printed after the run: a blank line, the latency table, the counts, and then each
+/// only when non-zero or enabled: latency overflow, reconnects, errors, "Interrupted" (ucannon),
+/// the per-template counts, the per-template latency table, and the unexpected-status warning.
+inline std::string format_text_results(const load_config& config, const load_results& r) {
+  const latency_histogram& h = r.latency;
+  std::string out = "\n";
+  out += "  Thread Stats   Avg      p50      p90      p99    p99.9\n";
+  out += "    Latency   " + detail::report::pad_left(format_latency(average_latency_us(h)), 6);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) out += "   " + detail::report::pad_left(format_latency(h.quantile_us(q)), 6);
+  out += "\n\n";
+
+  const std::string elapsed = format_fixed(r.elapsed_sec, 2);
+  if (config.websocket)
+    out += "  " + std::to_string(r.requests) + " frames sent in " + elapsed + "s, " + std::to_string(r.responses) +
+           " frames received\n";
+  else
+    out += "  " + std::to_string(r.requests) + " requests in " + elapsed + "s, " + std::to_string(r.responses) +
+           " responses\n";
+  out += "  Throughput: " + format_count(truncate_to_u64(r.requests_per_second())) + " req/s\n";
+  out += "  Bandwidth:  " + format_bandwidth(r.bytes_per_second()) + "\n";
+
+  if (config.websocket) {
+    out += "  WS upgrades: " + std::to_string(r.ws_upgrades) + "\n";
+    out += "  WS frames:   " + std::to_string(r.ws_frames) + "\n";
+  } else {
+    out += "  Status codes: 2xx=" + std::to_string(r.status.s2xx) + ", 3xx=" + std::to_string(r.status.s3xx) +
+           ", 4xx=" + std::to_string(r.status.s4xx) + ", 5xx=" + std::to_string(r.status.s5xx);
+    if (r.status.other) out += ", other=" + std::to_string(r.status.other);
+    out += "\n";
+  }
+
+  const double sampled = r.responses ? 100.0 * static_cast<double>(h.count()) / static_cast<double>(r.responses) : 0.0;
+  out += "  Latency samples: " + std::to_string(h.count()) + " / " + std::to_string(r.responses) + " responses (" +
+         format_fixed(sampled, 1) + "%)\n";
+  if (h.overflow_count()) out += "  Latency overflow (>5s): " + std::to_string(h.overflow_count()) + "\n";
+  if (r.reconnects) out += "  Reconnects: " + std::to_string(r.reconnects) + "\n";
+  if (r.errors.total())
+    out += "  Errors: connect " + std::to_string(r.errors.connect) + ", read " + std::to_string(r.errors.read) +
+           ", timeout " + std::to_string(r.errors.timeout) + "\n";
+  if (r.interrupted)
+    out += "  Interrupted: measured " + elapsed + "s of " + format_duration_setting(config.duration) + "\n";
+
+  if (r.per_template.size() > 1) {
+    std::string all = "  Per-template: ", ok = "  Per-template-ok: ";
+    for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+      if (i > 0) {
+        all += ',';
+        ok += ',';
+      }
+      all += std::to_string(r.per_template[i].responses);
+      ok += std::to_string(r.per_template[i].status.s2xx);
+    }
+    out += all + "\n" + ok + "\n";
+
+    if (config.per_template_latency) {
+      out += "\n  Per-template latency:\n";
+      out += "   Tpl       Avg       p50       p90       p99     p99.9\n";
+      for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+        const latency_histogram& t = r.per_template[i].latency;
+        if (t.count() == 0) continue;  // as gcannon: a template without samples has no row
+        out += "    " + detail::report::pad_right("#" + std::to_string(i), 4) + " " +
+               detail::report::pad_left(format_latency(average_latency_us(t)), 8);
+        for (double q : {0.5, 0.9, 0.99, 0.999}) out += "  " + detail::report::pad_left(format_latency(t.quantile_us(q)), 8);
+        out += "\n";
+      }
+    }
+  }
+
+  out += format_unexpected_status_warning(config, r);
+  return out;
+}
+
+}  // namespace uring_cannon
+// ucannon's --json output: gcannon 0.5.3's object, field for field (names, order, types and
+// meaning), laid out as gcannon lays it out, followed by ucannon's own fields.
+//
+//   version         string   the tool's version (ucannon's, not gcannon's)
+//   target          string   host[:port]/path, ":80" left out (load_results::target)
+//   mode            string   "http" or "websocket"
+//   connections, threads, pipeline_depth, duration_sec      integers
+//   elapsed_sec     number   3 decimals, warm-up excluded
+//   requests, responses                                     integers
+//   rps, bandwidth_bps  number  2 decimals; bandwidth is bytes (not bits) per second
+//   bytes_read      integer
+//   latency_us      {avg, p50, p90, p99, p999, samples} integers (µs, lower bucket edges;
+//                   avg is the integer part of the mean), then ucannon's "max" and "overflow"
+//   ws_upgrades, ws_frames   integers, WebSocket mode only, right after latency_us
+//   status          {2xx, 3xx, 4xx, 5xx, other}
+//   errors          {connect, read, timeout}
+//   reconnects      integer
+//   per_template    with more than one template: [{responses, 2xx[, latency_us {avg, p50, p99}]}]
+//                   latency_us under --per-tpl-latency. ucannon writes it for every template,
+//                   zeros for one without samples, where gcannon left it out: one shape to read.
+// ucannon's additions, after all of gcannon's fields:
+//   tool            "ucannon"
+//   duration_ms     integer, the exact -d (duration_sec is whole seconds: -d 500ms gives 1)
+//   interrupted     boolean, stopped early (SIGINT)
+//   responses_per_second  [integers], one per whole second of the run
+// Strings are escaped properly (gcannon wrote them raw); invalid UTF-8 becomes U+FFFD.
+
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace uring_cannon {
+
+/// `text` as a JSON string literal, quotes included: `"` `\` and control characters escaped, and
+/// each byte that is not part of well-formed UTF-8 replaced by U+FFFD, so the output always parses.
+inline std::string json_quote(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 0xf];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      ++i;
+      continue;
+    }
+    // A well-formed multi-byte sequence (no overlongs, no surrogates, at most U+10FFFF) is copied.
+    std::size_t length = 0;
+    std::uint32_t min = 0, code = 0;
+    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
+    bool valid = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) valid = false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    if (valid && (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) valid = false;
+    if (valid) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += "\\ufffd";
+      ++i;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+/// -d in whole seconds for "duration_sec" (an integer in gcannon): exact for whole seconds,
+/// otherwise rounded to the nearest second and at least 1, so a consumer can divide by it.
+inline std::uint64_t json_duration_sec(std::chrono::milliseconds d) noexcept {
+  const auto ms = d.count() <= 0 ? 0 : static_cast<std::uint64_t>(d.count());
+  if (ms % 1000 == 0) return ms / 1000;
+  const std::uint64_t rounded = (ms + 500) / 1000;
+  return rounded == 0 ? 1 : rounded;
+}
+
+/// The --json document for one run (gcannon's layout, newline-terminated).
+inline std::string format_json(const load_config& config, const load_results& r) {
+  const latency_histogram& h = r.latency;
+  auto u = [](std::uint64_t v) { return std::to_string(v); };
+  std::string o = "{\n";
+  o += "  \"version\": " + json_quote(version_string) + ",\n";
+  o += "  \"target\": " + json_quote(r.target) + ",\n";
+  o += std::string("  \"mode\": \"") + (config.websocket ? "websocket" : "http") + "\",\n";
+  o += "  \"connections\": " + u(config.connections) + ",\n";
+  o += "  \"threads\": " + u(config.threads) + ",\n";
+  o += "  \"pipeline_depth\": " + u(config.pipeline) + ",\n";
+  o += "  \"duration_sec\": " + u(json_duration_sec(config.duration)) + ",\n";
+  o += "  \"elapsed_sec\": " + format_fixed(r.elapsed_sec, 3) + ",\n";
+  o += "  \"requests\": " + u(r.requests) + ",\n";
+  o += "  \"responses\": " + u(r.responses) + ",\n";
+  o += "  \"rps\": " + format_fixed(r.requests_per_second(), 2) + ",\n";
+  o += "  \"bandwidth_bps\": " + format_fixed(r.bytes_per_second(), 2) + ",\n";
+  o += "  \"bytes_read\": " + u(r.bytes_read) + ",\n";
+  o += "  \"latency_us\": {\"avg\": " + u(average_latency_us(h)) + ", \"p50\": " + u(h.quantile_us(0.5)) +
+       ", \"p90\": " + u(h.quantile_us(0.9)) + ", \"p99\": " + u(h.quantile_us(0.99)) + ", \"p999\": " +
+       u(h.quantile_us(0.999)) + ", \"samples\": " + u(h.count()) + ", \"max\": " + u(h.max_us()) +
+       ", \"overflow\": " + u(h.overflow_count()) + "},\n";
+  if (config.websocket) {
+    o += "  \"ws_upgrades\": " + u(r.ws_upgrades) + ",\n";
+    o += "  \"ws_frames\": " + u(r.ws_frames) + ",\n";
+  }
+  o += "  \"status\": {\"2xx\": " + u(r.status.s2xx) + ", \"3xx\": " + u(r.status.s3xx) + ", \"4xx\": " +
+       u(r.status.s4xx) + ", \"5xx\": " + u(r.status.s5xx) + ", \"other\": " + u(r.status.other) + "},\n";
+  o += "  \"errors\": {\"connect\": " + u(r.errors.connect) + ", \"read\": " + u(r.errors.read) +
+       ", \"timeout\": " + u(r.errors.timeout) + "},\n";
+  o += "  \"reconnects\": " + u(r.reconnects);
+  if (r.per_template.size() > 1) {
+    o += ",\n  \"per_template\": [";
+    for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+      const template_results& t = r.per_template[i];
+      o += i > 0 ? ",\n    " : "\n    ";
+      o += "{\"responses\": " + u(t.responses) + ", \"2xx\": " + u(t.status.s2xx);
+      if (config.per_template_latency)
+        o += ", \"latency_us\": {\"avg\": " + u(average_latency_us(t.latency)) + ", \"p50\": " +
+             u(t.latency.quantile_us(0.5)) + ", \"p99\": " + u(t.latency.quantile_us(0.99)) + "}";
+      o += "}";
+    }
+    o += "\n  ]";
+  }
+  o += ",\n  \"tool\": \"ucannon\"";
+  o += ",\n  \"duration_ms\": " + u(static_cast<std::uint64_t>(config.duration.count() < 0 ? 0 : config.duration.count()));
+  o += std::string(",\n  \"interrupted\": ") + (r.interrupted ? "true" : "false");
+  o += ",\n  \"responses_per_second\": [";
+  for (std::size_t i = 0; i < r.responses_per_second.size(); ++i) {
+    if (i > 0) o += ", ";
+    o += u(r.responses_per_second[i]);
+  }
+  o += "]\n}\n";
+  return o;
+}
+
+}  // namespace uring_cannon
+// The pieces of ucannon's --tui, as pure functions that return text (the caller writes it), so
+// every one is testable without a terminal:
+//  * format_tui_progress(): the live block redrawn once a second: a progress bar with elapsed and
+//    total time, the current req/s, responses so far, bandwidth (and errors, when there are any),
+//    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
+//  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
+//    yellow, p99.9 red), throughput and status codes; the adaptive latency histogram
+//    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
+//    10 runs of the history, the current run highlighted; then the counters and any warning.
+// With `colour` false nothing contains an escape code (characters alone carry the meaning: the
+// current run's bars are solid, older ones shaded). use_colour() is what decides it: a terminal,
+// NO_COLOR unset or empty (https://no-color.org), and TERM not "dumb". gcannon coloured always.
+
+// ucannon's run history: one record per finished run in ~/.ucannon/history.bin, at most
+// max_history_runs (the oldest dropped), which the TUI charts. gcannon keeps the same records in
+// ~/.gcannon/history.bin; load_gcannon_history() reads that file too.
+//
+// File format, version 1 (all integers little-endian, doubles as their IEEE-754 bits):
+//   "ucRunHst"  8-byte magic
+//   u32 version (1), u32 record count
+//   each record: u32 length of what follows, then the fields in the order of run_record below
+//     (i64 timestamp; u32 connections, threads, pipeline; u64 duration_ms; f64 elapsed_sec, rps,
+//     bandwidth_bps; u64 requests, responses, five latencies, five status counts, four error and
+//     reconnect counts; u8 flags (bit 0: WebSocket); u16 target length, target bytes)
+//   u64 FNV-1a of every byte before it
+// A reader skips bytes at the end of a record that it does not know, so a later ucannon can add
+// fields without a new version; a new version number means an incompatible layout.
+//
+// Reading never fails loudly: a missing, short, corrupt (bad checksum) or foreign-version file
+// reads as an empty history, and the next save replaces it. Saving writes a temporary file in the
+// same directory and renames it over the old one, so a crash or a full disk never leaves half a
+// file; append_history() holds an flock on "<path>.lock" around its read-modify-write so that
+// runs finishing together do not drop each other's records.
+
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uring_cannon {
+
+/// At most this many runs are kept; appending to a full history drops the oldest.
+inline constexpr std::size_t max_history_runs = 100;
+
+/// What the history remembers of one run (gcannon's fields, plus timeouts, "other" statuses and
+/// the WebSocket flag).
+struct run_record {
+  std::int64_t timestamp = 0;           ///< Unix time, seconds, when the run ended
+  std::string target;                   ///< load_results::target (at most max_target_length bytes)
+  std::uint32_t connections = 0, threads = 0, pipeline = 0;
+  std::uint64_t duration_ms = 0;        ///< the planned -d
+  double elapsed_sec = 0, rps = 0, bandwidth_bps = 0;
+  std::uint64_t requests = 0, responses = 0;
+  std::uint64_t latency_avg_us = 0, latency_p50_us = 0, latency_p90_us = 0, latency_p99_us = 0,
+                latency_p999_us = 0;
+  std::uint64_t status_2xx = 0, status_3xx = 0, status_4xx = 0, status_5xx = 0, status_other = 0;
+  std::uint64_t connect_errors = 0, read_errors = 0, timeout_errors = 0, reconnects = 0;
+  bool websocket = false;
+
+  static constexpr std::size_t max_target_length = 1024;
+  friend bool operator==(const run_record&, const run_record&) = default;
+};
+
+/// The record of a finished run; `unix_time` defaults to now.
+inline run_record make_run_record(const load_config& config, const load_results& r, std::int64_t unix_time) {
+  run_record rec;
+  rec.timestamp = unix_time;
+  rec.target = r.target.substr(0, run_record::max_target_length);
+  rec.connections = config.connections;
+  rec.threads = config.threads;
+  rec.pipeline = config.pipeline;
+  rec.duration_ms = config.duration.count() < 0 ? 0 : static_cast<std::uint64_t>(config.duration.count());
+  rec.elapsed_sec = r.elapsed_sec;
+  rec.rps = r.requests_per_second();
+  rec.bandwidth_bps = r.bytes_per_second();
+  rec.requests = r.requests;
+  rec.responses = r.responses;
+  rec.latency_avg_us = average_latency_us(r.latency);
+  rec.latency_p50_us = r.latency.quantile_us(0.5);
+  rec.latency_p90_us = r.latency.quantile_us(0.9);
+  rec.latency_p99_us = r.latency.quantile_us(0.99);
+  rec.latency_p999_us = r.latency.quantile_us(0.999);
+  rec.status_2xx = r.status.s2xx;
+  rec.status_3xx = r.status.s3xx;
+  rec.status_4xx = r.status.s4xx;
+  rec.status_5xx = r.status.s5xx;
+  rec.status_other = r.status.other;
+  rec.connect_errors = r.errors.connect;
+  rec.read_errors = r.errors.read;
+  rec.timeout_errors = r.errors.timeout;
+  rec.reconnects = r.reconnects;
+  rec.websocket = config.websocket;
+  return rec;
+}
+
+inline run_record make_run_record(const load_config& config, const load_results& r) {
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return make_run_record(config, r, std::chrono::duration_cast<std::chrono::seconds>(now).count());
+}
+
+/// `$HOME/.ucannon/history.bin`; empty when HOME is unset or empty (then there is no history).
+inline std::string default_history_path() {
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return {};
+  return std::string(home) + "/.ucannon/history.bin";
+}
+
+/// `$HOME/.gcannon/history.bin` (gcannon's own file; see load_gcannon_history()).
+inline std::string default_gcannon_history_path() {
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) return {};
+  return std::string(home) + "/.gcannon/history.bin";
+}
+
+namespace detail {
+
+inline constexpr char history_magic[8] = {'u', 'c', 'R', 'u', 'n', 'H', 's', 't'};
+inline constexpr std::uint32_t history_version = 1;
+
+// Little-endian reads that report running out instead of throwing.
+struct history_reader {
+  std::string_view bytes;
+  std::size_t at = 0;
+  bool ok = true;
+
+  std::uint64_t le(std::size_t width) {
+    if (!ok || bytes.size() - at < width) {
+      ok = false;
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (std::size_t b = 0; b < width; ++b) v |= std::uint64_t{static_cast<unsigned char>(bytes[at + b])} << (8 * b);
+    at += width;
+    return v;
+  }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(le(4)); }
+  std::uint64_t u64() { return le(8); }
+  double f64() { return std::bit_cast<double>(le(8)); }
+  std::string_view take(std::size_t n) {
+    if (!ok || bytes.size() - at < n) {
+      ok = false;
+      return {};
+    }
+    at += n;
+    return bytes.substr(at - n, n);
+  }
+};
+
+inline std::string encode_history_record(const run_record& r) {
+  std::string body;
+  put_u64(body, static_cast<std::uint64_t>(r.timestamp));
+  for (std::uint32_t v : {r.connections, r.threads, r.pipeline}) put_u32(body, v);
+  put_u64(body, r.duration_ms);
+  for (double v : {r.elapsed_sec, r.rps, r.bandwidth_bps}) put_u64(body, std::bit_cast<std::uint64_t>(v));
+  for (std::uint64_t v : {r.requests, r.responses, r.latency_avg_us, r.latency_p50_us, r.latency_p90_us,
+                          r.latency_p99_us, r.latency_p999_us, r.status_2xx, r.status_3xx, r.status_4xx,
+                          r.status_5xx, r.status_other, r.connect_errors, r.read_errors, r.timeout_errors,
+                          r.reconnects})
+    put_u64(body, v);
+  body.push_back(static_cast<char>(r.websocket ? 1 : 0));
+  const std::string_view target = std::string_view(r.target).substr(0, run_record::max_target_length);
+  body.push_back(static_cast<char>(target.size() & 0xff));
+  body.push_back(static_cast<char>(target.size() >> 8));
+  body.append(target);
+  std::string out;
+  put_u32(out, static_cast<std::uint32_t>(body.size()));
+  return out + body;
+}
+
+inline bool decode_history_record(std::string_view body, run_record& r) {
+  history_reader in{body};
+  r.timestamp = static_cast<std::int64_t>(in.u64());
+  r.connections = in.u32();
+  r.threads = in.u32();
+  r.pipeline = in.u32();
+  r.duration_ms = in.u64();
+  r.elapsed_sec = in.f64();
+  r.rps = in.f64();
+  r.bandwidth_bps = in.f64();
+  for (std::uint64_t* v : {&r.requests, &r.responses, &r.latency_avg_us, &r.latency_p50_us, &r.latency_p90_us,
+                           &r.latency_p99_us, &r.latency_p999_us, &r.status_2xx, &r.status_3xx, &r.status_4xx,
+                           &r.status_5xx, &r.status_other, &r.connect_errors, &r.read_errors, &r.timeout_errors,
+                           &r.reconnects})
+    *v = in.u64();
+  r.websocket = (in.le(1) & 1) != 0;
+  const auto length = static_cast<std::size_t>(in.le(2));
+  r.target = std::string(in.take(length));
+  return in.ok;  // bytes after the target belong to a later minor layout and are skipped
+}
+
+inline bool read_history_file(const std::string& path, std::string& out) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  out.clear();
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      return n == 0;
+    }
+    out.append(buffer, static_cast<std::size_t>(n));
+    if (out.size() > (std::size_t{64} << 20)) {  // no history is this big: not ours
+      ::close(fd);
+      return false;
+    }
+  }
+}
+
+inline std::string history_directory(const std::string& path) {
+  const auto slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+}  // namespace detail
+
+/// The file image of `runs` (only the newest max_history_runs are written).
+inline std::string encode_history(const std::vector<run_record>& runs) {
+  const std::size_t first = runs.size() > max_history_runs ? runs.size() - max_history_runs : 0;
+  std::string out(detail::history_magic, sizeof detail::history_magic);
+  detail::put_u32(out, detail::history_version);
+  detail::put_u32(out, static_cast<std::uint32_t>(runs.size() - first));
+  for (std::size_t i = first; i < runs.size(); ++i) out += detail::encode_history_record(runs[i]);
+  detail::put_u64(out, detail::fnv1a64(out));
+  return out;
+}
+
+/// The runs in a file image, oldest first; empty for anything that is not a whole, intact
+/// version-1 history (wrong magic or version, truncated, bad checksum, trailing bytes).
+inline std::vector<run_record> decode_history(std::string_view bytes) {
+  constexpr std::size_t header = sizeof detail::history_magic + 8, trailer = 8;
+  if (bytes.size() < header + trailer ||
+      std::memcmp(bytes.data(), detail::history_magic, sizeof detail::history_magic) != 0)
+    return {};
+  detail::history_reader tail{bytes, bytes.size() - trailer};
+  if (tail.u64() != detail::fnv1a64(bytes.substr(0, bytes.size() - trailer))) return {};
+  detail::history_reader in{bytes.substr(0, bytes.size() - trailer), sizeof detail::history_magic};
+  if (in.u32() != detail::history_version) return {};
+  const std::uint32_t count = in.u32();
+  std::vector<run_record> runs;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const std::uint32_t length = in.u32();
+    const std::string_view body = in.take(length);
+    run_record r;
+    if (!in.ok || !detail::decode_history_record(body, r)) return {};
+    runs.push_back(std::move(r));
+  }
+  if (in.at != in.bytes.size()) return {};
+  if (runs.size() > max_history_runs) runs.erase(runs.begin(), runs.end() - max_history_runs);
+  return runs;
+}
+
+/// The runs stored at `path`, oldest first; empty when the file is missing or unreadable as a
+/// history (see decode_history()). Never throws for a bad file.
+inline std::vector<run_record> load_history(const std::string& path) {
+  std::string bytes;
+  if (path.empty() || !detail::read_history_file(path, bytes)) return {};
+  return decode_history(bytes);
+}
+
+/// Replaces the file at `path` with `runs` (the newest max_history_runs), atomically: a temporary
+/// file in the same directory, fsync, rename. Creates the parent directory (one level, mode 0755)
+/// when it is missing. The error names the path and the reason.
+inline or_error<bool> save_history(const std::string& path, const std::vector<run_record>& runs) {
+  using result = or_error<bool>;
+  if (path.empty()) return result::failure("no history file (HOME is not set)");
+  const std::string directory = detail::history_directory(path);
+  if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+    return result::failure("cannot create " + directory + ": " + std::strerror(errno));
+  const std::string bytes = encode_history(runs);
+  const std::string temporary = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return result::failure("cannot write " + temporary + ": " + std::strerror(errno));
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int error = n < 0 ? errno : ENOSPC;
+      ::close(fd);
+      ::unlink(temporary.c_str());
+      return result::failure("cannot write " + temporary + ": " + std::strerror(error));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    return result::failure("cannot write " + temporary + ": " + std::strerror(error));
+  }
+  if (::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    ::unlink(temporary.c_str());
+    return result::failure("cannot replace " + path + ": " + std::strerror(error));
+  }
+  return true;
+}
+
+/// Adds `record` to the history at `path` (dropping the oldest beyond max_history_runs) and
+/// returns the history as it now stands, oldest first, `record` last. Concurrent appends from
+/// several processes are serialised by an flock on "<path>.lock".
+inline or_error<std::vector<run_record>> append_history(const std::string& path, const run_record& record) {
+  using result = or_error<std::vector<run_record>>;
+  if (path.empty()) return result::failure("no history file (HOME is not set)");
+  const std::string directory = detail::history_directory(path);
+  if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST)
+    return result::failure("cannot create " + directory + ": " + std::strerror(errno));
+  const std::string lock_path = path + ".lock";
+  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock >= 0)
+    while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  std::vector<run_record> runs = load_history(path);
+  runs.push_back(record);
+  if (runs.size() > max_history_runs) runs.erase(runs.begin(), runs.end() - max_history_runs);
+  const auto saved = save_history(path, runs);
+  if (lock >= 0) ::close(lock);  // releases the flock
+  if (!saved) return result::failure(saved.error());
+  return runs;
+}
+
+/// Deletes the history at `path` (and its lock file). A missing file is not an error.
+inline or_error<bool> clear_history(const std::string& path) {
+  if (path.empty()) return true;
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+    return or_error<bool>::failure("cannot delete " + path + ": " + std::strerror(errno));
+  ::unlink((path + ".lock").c_str());
+  return true;
+}
+
+/// Reads gcannon 0.5.3's history file (a fixed 100-record C struct: magic "GCNH", version 1,
+/// 448-byte records) into run_records; empty for a missing or different file. Fields gcannon does
+/// not keep (timeouts, other statuses, the WebSocket flag) read as zero.
+inline std::vector<run_record> load_gcannon_history(const std::string& path) {
+  constexpr std::size_t header = 16, record_size = 448, max_runs = 100;
+  std::string bytes;
+  if (path.empty() || !detail::read_history_file(path, bytes) || bytes.size() != header + record_size * max_runs)
+    return {};
+  detail::history_reader in{bytes};
+  const std::uint32_t magic = in.u32(), version = in.u32();
+  const auto count = static_cast<std::int32_t>(in.u32());
+  if (magic != 0x47434E48u || version != 1 || count < 0) return {};
+  std::vector<run_record> runs;
+  for (std::size_t i = 0; i < std::min<std::size_t>(static_cast<std::size_t>(count), max_runs); ++i) {
+    detail::history_reader rec{std::string_view(bytes).substr(header + i * record_size, record_size)};
+    run_record r;
+    r.timestamp = static_cast<std::int64_t>(rec.u64());
+    const std::string_view target = rec.take(256);
+    r.target = std::string(target.substr(0, std::min(target.find('\0'), target.size())));
+    r.connections = rec.u32();
+    r.threads = rec.u32();
+    r.pipeline = rec.u32();
+    const auto duration_sec = static_cast<std::int32_t>(rec.u32());
+    r.duration_ms = duration_sec > 0 ? static_cast<std::uint64_t>(duration_sec) * 1000 : 0;
+    r.elapsed_sec = rec.f64();
+    r.rps = rec.f64();
+    r.bandwidth_bps = rec.f64();
+    for (std::uint64_t* v : {&r.requests, &r.responses, &r.latency_avg_us, &r.latency_p50_us, &r.latency_p90_us,
+                             &r.latency_p99_us, &r.latency_p999_us, &r.status_2xx, &r.status_3xx, &r.status_4xx,
+                             &r.status_5xx, &r.connect_errors, &r.read_errors, &r.reconnects})
+      *v = rec.u64();
+    runs.push_back(std::move(r));
+  }
+  return runs;
+}
+
+}  // namespace uring_cannon
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uring_cannon {
+
+/// True when text written to `fd` should be coloured: `fd` is a terminal, NO_COLOR is unset or
+/// empty, and TERM is not "dumb".
+inline bool use_colour(int fd) {
+  if (::isatty(fd) != 1) return false;
+  const char* no_colour = std::getenv("NO_COLOR");
+  if (no_colour && *no_colour) return false;
+  const char* term = std::getenv("TERM");
+  return !(term && std::strcmp(term, "dumb") == 0);
+}
+
+/// Lines in format_tui_progress()'s block.
+inline constexpr int tui_progress_lines = 4;
+
+/// Written before a redraw on a terminal: cursor up over the previous progress block, then clear
+/// to the end of the screen. (Cursor movement, not colour: it is right for a terminal even under
+/// NO_COLOR, and wrong for a pipe or file, where each block is simply appended.)
+inline std::string tui_progress_rewind() { return "\033[" + std::to_string(tui_progress_lines) + "A\033[J"; }
+
+namespace detail::tui {
+
+using report::pad_left;
+
+namespace ansi {
+inline constexpr std::string_view reset = "\033[0m", bold = "\033[1m", dim = "\033[2m", green = "\033[32m",
+                                  cyan = "\033[36m", yellow = "\033[33m", red = "\033[31m", gray = "\033[90m",
+                                  bold_red = "\033[1;31m";
+}
+
+// Wraps text in an SGR code and a reset, or leaves it alone when colour is off.
+struct tui_paint {
+  bool colour = false;
+  std::string operator()(std::string_view text, std::string_view code) const {
+    if (!colour || code.empty() || text.empty()) return std::string(text);
+    std::string out(code);
+    out += text;
+    out += ansi::reset;
+    return out;
+  }
+};
+
+// Columns a UTF-8 string takes (every code point here is one column wide).
+inline std::size_t display_width(std::string_view text) noexcept {
+  std::size_t n = 0;
+  for (char c : text) n += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  return n;
+}
+
+inline std::string repeat(std::string_view piece, std::size_t times) {
+  std::string out;
+  out.reserve(piece.size() * times);
+  for (std::size_t i = 0; i < times; ++i) out += piece;
+  return out;
+}
+
+inline constexpr std::string_view spark_levels[8] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+inline constexpr std::string_view partial_blocks[8] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
+inline constexpr std::size_t progress_bar_width = 40, sparkline_width = 40, histogram_bar_width = 30;
+inline constexpr std::size_t chart_height = 10, chart_bar_width = 7, chart_column_width = 8, chart_runs = 10;
+inline constexpr std::size_t rule_width = 56;
+
+enum class tui_align { left, centre, right };
+
+struct tui_cell {
+  std::string text;
+  std::string_view style = {};  // SGR codes, concatenated
+  tui_align align = tui_align::right;
+};
+
+inline std::string align_cell(const tui_cell& cell, std::size_t width) {
+  const std::size_t inner = width >= 2 ? width - 2 : 0, used = display_width(cell.text);
+  const std::size_t gap = inner > used ? inner - used : 0;
+  std::size_t left = 0;
+  if (cell.align == tui_align::right) left = gap;
+  else if (cell.align == tui_align::centre) left = gap / 2;
+  return " " + std::string(left, ' ') + cell.text + std::string(gap - left, ' ') + " ";
+}
+
+// A rounded box with a rule between every row, indented four columns. `widths` are minimums: a
+// column grows to fit its widest cell, so an unusually long number never breaks the box.
+inline std::string box_table(std::vector<std::size_t> widths, const std::vector<std::vector<tui_cell>>& rows,
+                             const tui_paint& paint) {
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size() && c < widths.size(); ++c)
+      widths[c] = std::max(widths[c], display_width(row[c].text) + 2);
+  auto rule = [&](std::string_view left, std::string_view middle, std::string_view right) {
+    std::string line(left);
+    for (std::size_t c = 0; c < widths.size(); ++c) {
+      if (c > 0) line += middle;
+      line += repeat("─", widths[c]);
+    }
+    line += right;
+    return "    " + paint(line, ansi::gray) + "\n";
+  };
+  std::string out = rule("╭", "┬", "╮");
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    if (r > 0) out += rule("├", "┼", "┤");
+    std::string line = "    ";
+    for (std::size_t c = 0; c < widths.size(); ++c) {
+      line += paint("│", ansi::gray);
+      const tui_cell cell = c < rows[r].size() ? rows[r][c] : tui_cell{};
+      line += paint(align_cell(cell, widths[c]), cell.style);
+    }
+    out += line + paint("│", ansi::gray) + "\n";
+  }
+  return out + rule("╰", "┴", "╯");
+}
+
+inline std::string section_title(std::string_view title, const tui_paint& paint) {
+  return "\n  " + paint(title, ansi::bold) + "\n\n";
+}
+
+// One vertical bar chart of the history: value labels above the bars, a y axis with the top,
+// middle and bottom of an adaptive range, the current (last) run highlighted and marked "now".
+template <class Value, class Label>
+std::string history_chart(std::string_view title, const std::vector<run_record>& runs, Value value, Label label,
+                          std::string_view bar_colour, const tui_paint& paint) {
+  const std::size_t n = runs.size();
+  std::vector<double> values;
+  for (const run_record& r : runs) {
+    const double v = value(r);
+    values.push_back(std::isfinite(v) && v > 0 ? v : 0.0);  // a foreign file may hold anything
+  }
+  // Zoom on the spread of the values (at least 5% of the top) with 15% headroom either side, so
+  // a 2% change between runs is visible, as gcannon's charts do.
+  const auto [low_it, high_it] = std::minmax_element(values.begin(), values.end());
+  double lo = *low_it, hi = *high_it;
+  const double span = std::max(hi - lo, hi * 0.05), pad = span * 0.15;
+  lo = std::max(0.0, lo - pad);
+  hi = hi + pad;
+  const double range = hi - lo > 0 ? hi - lo : 1.0;
+
+  std::vector<std::size_t> filled;
+  for (double v : values) {
+    const double rows = std::floor((v - lo) / range * static_cast<double>(chart_height) + 0.5);
+    filled.push_back(static_cast<std::size_t>(std::clamp(rows, 1.0, static_cast<double>(chart_height))));
+  }
+
+  std::string out = "\n    " + paint(title, ansi::bold) + "\n";
+  const std::string axis = paint("│", ansi::gray);
+  for (std::size_t row = chart_height + 1; row >= 1; --row) {
+    std::string line;
+    if (row == chart_height) line = "    " + pad_left(label(hi), 7) + " " + axis;
+    else if (row == chart_height / 2) line = "    " + pad_left(label((hi + lo) / 2), 7) + " " + axis;
+    else line = "            " + axis;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool current = i + 1 == n;
+      const std::string_view colour = current ? ansi::green : bar_colour;
+      if (row == filled[i] + 1) {
+        line += paint(pad_left(label(values[i]), chart_bar_width), colour) + " ";
+      } else if (row <= filled[i]) {
+        // Without colour the current run stands out by its solid fill.
+        const std::string_view fill = current || paint.colour ? "█" : "▒";
+        line += paint(repeat(fill, chart_bar_width), colour) + " ";
+      } else {
+        line += std::string(chart_column_width, ' ');
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  out += "    " + pad_left(label(lo), 7) + " " + paint("└" + repeat("─", n * chart_column_width), ansi::gray) + "\n";
+  std::string marks = "             ";
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string mark = i + 1 == n ? "now" : "-" + std::to_string(n - 1 - i);
+    marks += pad_left(mark, chart_bar_width - 2) + std::string(chart_column_width - chart_bar_width + 2, ' ');
+  }
+  while (!marks.empty() && marks.back() == ' ') marks.pop_back();
+  return out + paint(marks, ansi::gray) + "\n";
+}
+
+}  // namespace detail::tui
+
+/// A sparkline of `values` (▁▂▃▄▅▆▇█, one character per value, scaled so the largest is █), of at
+/// most `width` characters: the last `width` values.
+inline std::string format_sparkline(const std::vector<std::uint64_t>& values, std::size_t width) {
+  namespace ui = detail::tui;
+  const std::size_t first = values.size() > width ? values.size() - width : 0;
+  std::uint64_t peak = 0;
+  for (std::size_t i = first; i < values.size(); ++i) peak = std::max(peak, values[i]);
+  std::string out;
+  for (std::size_t i = first; i < values.size(); ++i) {
+    const auto level = peak == 0 ? 0 : static_cast<std::size_t>(static_cast<double>(values[i]) * 7.0 / static_cast<double>(peak));
+    out += ui::spark_levels[std::min<std::size_t>(level, 7)];
+  }
+  return out;
+}
+
+/// The live progress block (tui_progress_lines lines, each newline-terminated):
+///   ████████████░░░░░░░░░░░░░░░░░░░░░░░░░░░░   30%   3s / 10s
+///   146.92K req/s  │  440.76K responses  │  20.88MB/s
+///   Req/s ▅▆▇█▇▇                                     peak 150.12K
+///   (blank)
+/// `rps_per_second` holds one count per whole second so far (its last entry is "current req/s").
+/// During the warm-up (negative elapsed) the bar is empty and reads "warming up".
+inline std::string format_tui_progress(const load_progress& progress, const std::vector<std::uint64_t>& rps_per_second,
+                                       bool colour) {
+  namespace ui = detail::tui;
+  const ui::tui_paint paint{colour};
+  const double duration = std::isfinite(progress.duration_sec) && progress.duration_sec > 0 ? progress.duration_sec : 0;
+  const double elapsed = std::isfinite(progress.elapsed_sec) ? std::clamp(progress.elapsed_sec, 0.0, duration) : 0.0;
+  const double fraction = duration > 0 ? elapsed / duration : 0;
+  const auto filled = static_cast<std::size_t>(fraction * ui::progress_bar_width);
+  auto seconds = [](double s) {
+    return std::abs(s - std::round(s)) < 1e-9 ? std::to_string(static_cast<long long>(std::round(s))) + "s"
+                                              : format_fixed(s, 1) + "s";
+  };
+
+  std::string out = "  " + paint(ui::repeat("█", filled), ui::ansi::green) +
+                    paint(ui::repeat("░", ui::progress_bar_width - filled), ui::ansi::gray);
+  out += "  " + ui::pad_left(std::to_string(static_cast<int>(fraction * 100)), 3) + "%   ";
+  out += progress.elapsed_sec < 0 ? std::string("warming up") : seconds(std::floor(elapsed)) + " / " + seconds(duration);
+  out += "\n";
+
+  const std::string bar = "  " + paint("│", ui::ansi::gray) + "  ";
+  const std::uint64_t current = rps_per_second.empty() ? 0 : rps_per_second.back();
+  out += "  " + paint(format_count(current), ui::ansi::cyan) + " req/s" + bar + format_count(progress.responses) +
+         " responses" + bar +
+         format_bandwidth(progress.elapsed_sec > 0 ? static_cast<double>(progress.bytes_read) / progress.elapsed_sec : 0);
+  if (progress.errors) out += bar + paint(format_count(progress.errors) + " errors", ui::ansi::red);
+  out += "\n";
+
+  out += "  " + paint("Req/s", ui::ansi::gray);
+  if (!rps_per_second.empty()) {
+    const std::string spark = format_sparkline(rps_per_second, ui::sparkline_width);
+    const std::size_t shown = ui::display_width(spark);
+    const std::uint64_t peak = *std::max_element(rps_per_second.begin(), rps_per_second.end());
+    out += " " + paint(spark, ui::ansi::green) + std::string(ui::sparkline_width - shown, ' ') + "  " +
+           paint("peak", ui::ansi::gray) + " " + paint(format_count(peak), ui::ansi::cyan);
+  }
+  out += "\n\n";
+  return out;
+}
+
+/// The adaptive latency histogram: exactly `bars` rows (clamped to 1..100) from
+/// latency_histogram::display_buckets, each labelled with its exclusive upper edge
+/// ("<   1.20ms"), a bar scaled to the fullest row, and its share of all samples; then one "≥" row
+/// for the samples beyond the last bar (above p99.9, overflow included) when there are any.
+inline std::string format_tui_histogram(const latency_histogram& h, int bars, bool colour) {
+  namespace ui = detail::tui;
+  const ui::tui_paint paint{colour};
+  if (h.count() == 0) return "    " + paint("no latency samples", ui::ansi::gray) + "\n";
+  const auto buckets = h.display_buckets(bars);
+  std::uint64_t fullest = 0, in_bars = 0;
+  for (const auto& b : buckets) {
+    fullest = std::max(fullest, b.count);
+    in_bars += b.count;
+  }
+  const std::uint64_t beyond = h.count() - std::min(in_bars, h.count());
+  fullest = std::max(fullest, beyond);
+  auto row = [&](std::string_view sign, std::uint64_t edge, std::uint64_t count) {
+    const std::size_t eighths =
+        fullest == 0 ? 0
+                     : static_cast<std::size_t>(static_cast<double>(count) / static_cast<double>(fullest) *
+                                                static_cast<double>(ui::histogram_bar_width * 8));
+    std::string bar = ui::repeat("█", eighths / 8) + std::string(ui::partial_blocks[eighths % 8]);
+    if (count > 0 && bar.empty()) bar = std::string(ui::partial_blocks[1]);  // never hide a non-empty bar
+    const std::size_t width = ui::display_width(bar);
+    return "    " + std::string(sign) + " " + ui::pad_left(format_latency(edge), 8) + "  " +
+           paint(bar, ui::ansi::green) + std::string(ui::histogram_bar_width - width, ' ') + "  " +
+           ui::pad_left(format_fixed(100.0 * static_cast<double>(count) / static_cast<double>(h.count()), 2), 6) +
+           "%\n";
+  };
+  std::string out;
+  for (const auto& b : buckets) out += row("<", b.upper_us, b.count);
+  if (beyond > 0) out += row("≥", buckets.empty() ? 0 : buckets.back().upper_us, beyond);
+  return out;
+}
+
+/// "Run History (N runs)" and two bar charts, req/s and average latency, of the last 10 of
+/// `runs` (oldest first, the current run last and highlighted). "" with fewer than two runs:
+/// there is nothing to compare.
+inline std::string format_tui_history(const std::vector<run_record>& runs, bool colour) {
+  namespace ui = detail::tui;
+  if (runs.size() < 2) return {};
+  const ui::tui_paint paint{colour};
+  const std::vector<run_record> shown(runs.end() - static_cast<std::ptrdiff_t>(std::min(runs.size(), ui::chart_runs)),
+                                      runs.end());
+  std::string out = "\n  " + paint("Run History", ui::ansi::bold) +
+                    paint(" (" + std::to_string(runs.size()) + " runs)", ui::ansi::gray) + "\n";
+  out += ui::history_chart(
+      "Req/s", shown, [](const run_record& r) { return r.rps; },
+      [](double v) { return format_count(truncate_to_u64(v)); }, ui::ansi::cyan, paint);
+  out += ui::history_chart(
+      "Avg Latency", shown, [](const run_record& r) { return static_cast<double>(r.latency_avg_us); },
+      [](double v) { return format_latency(truncate_to_u64(v)); }, ui::ansi::yellow, paint);
+  return out;
+}
+
+/// The final --tui screen. `history` is the run history as it now stands, oldest first, with this
+/// run last (what append_history() returns); pass {} to draw no charts. `buckets` is -b.
+inline std::string format_tui_results(const load_config& config, const load_results& r,
+                                      const std::vector<run_record>& history, bool colour, int buckets) {
+  namespace ui = detail::tui;
+  using ui::tui_align;
+  using ui::tui_cell;
+  namespace ansi = ui::ansi;
+  const ui::tui_paint paint{colour};
+  const latency_histogram& h = r.latency;
+  const std::string rule = "  " + paint(ui::repeat("─", ui::rule_width), ansi::gray) + "\n";
+
+  std::string out = "\n  " + paint("ucannon", ansi::bold) + paint(" ── ", ansi::gray) + paint("Results", ansi::bold) + "\n";
+  out += rule;
+
+  // Percentiles: cyan, p99 yellow, p99.9 red.
+  out += ui::section_title("Latency", paint);
+  std::vector<std::vector<tui_cell>> rows(2);
+  for (const char* name : {"Avg", "p50", "p90", "p99", "p99.9"}) rows[0].push_back({name, ansi::bold, tui_align::centre});
+  rows[1].push_back({format_latency(average_latency_us(h)), ansi::cyan});
+  rows[1].push_back({format_latency(h.quantile_us(0.5)), ansi::cyan});
+  rows[1].push_back({format_latency(h.quantile_us(0.9)), ansi::cyan});
+  rows[1].push_back({format_latency(h.quantile_us(0.99)), ansi::yellow});
+  rows[1].push_back({format_latency(h.quantile_us(0.999)), ansi::red});
+  out += ui::box_table({10, 10, 10, 10, 10}, rows, paint);
+
+  // Throughput.
+  out += ui::section_title("Throughput", paint);
+  const std::string total = format_count(r.requests) + (config.websocket ? " sent / " : " req / ") +
+                            format_count(r.responses) + (config.websocket ? " received in " : " resp in ") +
+                            format_fixed(r.elapsed_sec, 2) + "s";
+  out += ui::box_table(
+      {14, 38},
+      {{{"Req/s", ansi::bold, tui_align::centre},
+        {format_count(truncate_to_u64(r.requests_per_second())), ansi::cyan, tui_align::left}},
+       {{"Bandwidth", ansi::bold, tui_align::centre}, {format_bandwidth(r.bytes_per_second()), ansi::cyan, tui_align::left}},
+       {{"Total", ansi::bold, tui_align::centre}, {total, {}, tui_align::left}}},
+      paint);
+
+  // Status classes, or the WebSocket counters.
+  if (config.websocket) {
+    out += ui::section_title("WebSocket", paint);
+    out += ui::box_table({13, 13, 13},
+                             {{{"Upgrades", ansi::green, tui_align::centre},
+                               {"Frames sent", ansi::cyan, tui_align::centre},
+                               {"Received", ansi::cyan, tui_align::centre}},
+                              {{std::to_string(r.ws_upgrades)}, {std::to_string(r.requests)}, {std::to_string(r.ws_frames)}}},
+                             paint);
+  } else {
+    out += ui::section_title("Status Codes", paint);
+    std::vector<std::size_t> widths{13, 13, 13, 13};
+    std::vector<std::vector<tui_cell>> status(2);
+    status[0] = {{"2xx", ansi::green, tui_align::centre},
+                 {"3xx", ansi::cyan, tui_align::centre},
+                 {"4xx", ansi::yellow, tui_align::centre},
+                 {"5xx", ansi::red, tui_align::centre}};
+    status[1] = {{std::to_string(r.status.s2xx)},
+                 {std::to_string(r.status.s3xx)},
+                 {std::to_string(r.status.s4xx)},
+                 {std::to_string(r.status.s5xx)}};
+    if (r.status.other) {
+      widths.push_back(13);
+      status[0].push_back({"other", ansi::gray, tui_align::centre});
+      status[1].push_back({std::to_string(r.status.other)});
+    }
+    out += ui::box_table(widths, status, paint);
+  }
+
+  out += ui::section_title("Latency Distribution", paint);
+  out += format_tui_histogram(h, buckets, colour);
+  out += format_tui_history(history, colour);
+
+  // The counters gcannon's text report shows, quietly.
+  out += "\n";
+  const double sampled = r.responses ? 100.0 * static_cast<double>(h.count()) / static_cast<double>(r.responses) : 0.0;
+  out += "  " + paint("Latency samples: " + std::to_string(h.count()) + " / " + std::to_string(r.responses) + " (" +
+                          format_fixed(sampled, 1) + "%)",
+                      ansi::gray) +
+         "\n";
+  if (h.overflow_count())
+    out += "  " + paint("Latency overflow (>5s): " + std::to_string(h.overflow_count()), ansi::yellow) + "\n";
+  if (r.reconnects) out += "  " + paint("Reconnects: " + std::to_string(r.reconnects), ansi::gray) + "\n";
+  if (r.errors.total())
+    out += "  " +
+           paint("Errors: connect " + std::to_string(r.errors.connect) + ", read " + std::to_string(r.errors.read) +
+                     ", timeout " + std::to_string(r.errors.timeout),
+                 ansi::red) +
+           "\n";
+  if (r.interrupted)
+    out += "  " +
+           paint("Interrupted: measured " + format_fixed(r.elapsed_sec, 2) + "s of " +
+                     format_duration_setting(config.duration),
+                 ansi::yellow) +
+           "\n";
+
+  if (r.per_template.size() > 1) {
+    std::string all = "Per-template: ", ok = "Per-template-ok: ";
+    for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+      if (i > 0) {
+        all += ", ";
+        ok += ", ";
+      }
+      all += std::to_string(r.per_template[i].responses);
+      ok += std::to_string(r.per_template[i].status.s2xx);
+    }
+    out += "  " + paint(all, ansi::gray) + "\n  " + paint(ok, ansi::gray) + "\n";
+
+    if (config.per_template_latency) {
+      out += ui::section_title("Per-Template Latency", paint);
+      std::vector<std::vector<tui_cell>> tpl(1);
+      for (const char* name : {"Tpl", "Avg", "p50", "p99", "p99.9"}) tpl[0].push_back({name, ansi::bold, tui_align::centre});
+      for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+        const latency_histogram& t = r.per_template[i].latency;
+        if (t.count() == 0) continue;
+        tpl.push_back({{"#" + std::to_string(i), ansi::bold},
+                       {format_latency(average_latency_us(t)), ansi::cyan},
+                       {format_latency(t.quantile_us(0.5)), ansi::cyan},
+                       {format_latency(t.quantile_us(0.99)), ansi::yellow},
+                       {format_latency(t.quantile_us(0.999)), ansi::red}});
+      }
+      out += ui::box_table({10, 10, 10, 10, 10}, tpl, paint);
+    }
+  }
+
+  const std::uint64_t unexpected = r.unexpected_status(config.expected_status);
+  const std::uint64_t answered = std::max(r.responses, r.status.total());
+  if (unexpected > 0 && answered > 0)
+    out += "\n  " + paint("WARNING", ansi::bold_red) +
+           paint(": " + std::to_string(unexpected) + "/" + std::to_string(answered) + " responses (" +
+                     format_fixed(100.0 * static_cast<double>(unexpected) / static_cast<double>(answered), 1) +
+                     "%) had unexpected status (expected " + std::to_string(config.expected_status / 100) + "xx)",
+                 ansi::red) +
+           "\n";
+
+  out += "\n" + rule + "\n";
+  return out;
+}
 
 }  // namespace uring_cannon

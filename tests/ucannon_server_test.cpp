@@ -1,6 +1,6 @@
 // ucannon-server end to end: the built binary on 127.0.0.1 with --port 0, driven by plain
-// blocking sockets. Every read is bounded (SO_RCVTIMEO, poll), and the server is killed if a test
-// leaves it running.
+// blocking sockets. Every read is bounded (SO_RCVTIMEO on sockets, deadlines on the server's
+// output), and the server is killed if a test leaves it running.
 #include <catch2/catch.hpp>
 
 #ifndef URING_CANNON_SERVER_PATH
@@ -11,20 +11,18 @@ TEST_CASE("ucannon-server integration tests need the built server", "[ucannon-se
 
 #else
 
+#include "support/child_process.hpp"
+
 #include <uring_cannon/detail/ascii.hpp>
 #include <uring_cannon/endpoint.hpp>
 #include <uring_cannon/websocket_frame.hpp>
 #include <uring_cannon/websocket_handshake.hpp>
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <array>
@@ -36,10 +34,7 @@ TEST_CASE("ucannon-server integration tests need the built server", "[ucannon-se
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
-
-extern char** environ;
 
 namespace {
 
@@ -47,54 +42,17 @@ namespace uc = uring_cannon;
 namespace ws = uring_cannon::websocket;
 using namespace std::chrono_literals;
 
-/// Reads what a pipe holds until `stop_at` appears, EOF, or the deadline.
-std::string read_pipe_until(int fd, std::string_view stop_at, std::chrono::milliseconds limit) {
-  std::string text;
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (stop_at.empty() || text.find(stop_at) == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, int(left.count())) <= 0) break;
-    char buffer[4096];
-    const ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n <= 0) break;
-    text.append(buffer, std::size_t(n));
-  }
-  return text;
-}
-
-/// The server binary, running until stop() or the end of the test.
+/// The server binary, running until stop() or the end of the test; test_support::child_process
+/// spawns, reads and reaps it, this adds what the server prints and how it is stopped.
 class server_process {
  public:
-  explicit server_process(std::vector<std::string> args = {"--port", "0", "--quiet"}) {
-    int pipe_fds[2];
-    REQUIRE(::pipe2(pipe_fds, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
-    args.insert(args.begin(), URING_CANNON_SERVER_PATH);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = ::posix_spawn(&pid_, URING_CANNON_SERVER_PATH, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(pipe_fds[1]);
-    stdout_ = pipe_fds[0];
-    REQUIRE(rc == 0);
-  }
-  server_process(const server_process&) = delete;
-  ~server_process() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-    if (stdout_ >= 0) ::close(stdout_);
-  }
+  explicit server_process(std::vector<std::string> args = {"--port", "0", "--quiet"})
+      : process_(URING_CANNON_SERVER_PATH, std::move(args)) {}
 
   /// Reads "listening on 127.0.0.1:PORT" and returns the port.
   std::uint16_t wait_for_port() {
-    first_line_ = read_pipe_until(stdout_, "\n", 10s);
+    const std::string& out = process_.read_stdout_until("\n", 10s);
+    first_line_ = out.substr(0, out.find('\n') + 1);  // the whole output when no line end came
     INFO("first line: " << first_line_);
     REQUIRE(first_line_.rfind("listening on 127.0.0.1:", 0) == 0);
     REQUIRE(first_line_.back() == '\n');
@@ -107,48 +65,26 @@ class server_process {
   std::uint16_t port() const noexcept { return port_; }
 
   struct exit_report {
-    int status = -1;         ///< exit code, or -1 when it did not exit normally in time
-    std::string output;      ///< stdout after the first line
+    int status = -1;     ///< exit code, or -1 when it did not exit normally in time
+    std::string output;  ///< stdout after the "listening on" line
+    std::string errors;  ///< stderr
   };
 
   /// Sends `signal` and waits (bounded) for the server to exit.
   exit_report stop(int signal = SIGTERM) {
-    exit_report report;
-    ::kill(pid_, signal);
-    report.output = read_pipe_until(stdout_, {}, 10s);  // until EOF: the server exited
-    const auto deadline = std::chrono::steady_clock::now() + 10s;
-    int status = 0;
-    while (std::chrono::steady_clock::now() < deadline) {
-      const pid_t done = ::waitpid(pid_, &status, WNOHANG);
-      if (done == pid_) {
-        pid_ = -1;
-        if (WIFEXITED(status)) report.status = WEXITSTATUS(status);
-        return report;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return report;
+    process_.signal(signal);
+    return wait_for_exit();
   }
 
-  /// Waits for a server that should exit by itself (bad flags, --help).
+  /// Waits (bounded) for a server that should exit by itself (bad flags, --help), reading its
+  /// output to the end.
   exit_report wait_for_exit() {
-    exit_report report;
-    report.output = read_pipe_until(stdout_, {}, 10s);
-    int status = 0;
-    for (int i = 0; i < 1000 && pid_ > 0; ++i) {
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        if (WIFEXITED(status)) report.status = WEXITSTATUS(status);
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return report;
+    const auto code = process_.wait(10s);
+    return {code.value_or(-1), process_.out().substr(first_line_.size()), process_.err()};
   }
 
  private:
-  pid_t pid_ = -1;
-  int stdout_ = -1;
+  test_support::child_process process_;
   std::string first_line_;
   std::uint16_t port_ = 0;
 };
@@ -260,7 +196,9 @@ class client {
  private:
   void fill() {
     char chunk[65536];
-    const ssize_t n = ::recv(fd_, chunk, sizeof chunk, 0);
+    ssize_t n;
+    do n = ::recv(fd_, chunk, sizeof chunk, 0);
+    while (n < 0 && errno == EINTR);
     if (n == 0) throw std::runtime_error("server closed the connection");
     if (n < 0) throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
     buffer_.append(chunk, std::size_t(n));
@@ -643,6 +581,7 @@ TEST_CASE("ucannon-server: flags", "[ucannon-server]") {
     INFO(r.args.front());
     server_process server(r.args);
     const auto report = server.wait_for_exit();
+    INFO("stderr: " << report.errors);
     CHECK(report.status == r.status);
     if (r.status == 0) CHECK(report.output.find("usage: ucannon-server") != std::string::npos);
   }

@@ -99,7 +99,7 @@ Load                                                                      defaul
   --ws                  WebSocket echo mode: upgrade, then text frames      off
   --ws-msg TEXT         WebSocket payload; implies --ws                     hello
   --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
-  --timeout D           no byte for D with requests outstanding: a          5s
+  --timeout D           no byte for D with requests outstanding: a          0 (off)
                         timeout error, and the connection is reopened
   --warmup D            excluded from every count and histogram; 0 = none   100ms
   --cqe-latency         stop the latency clock when the completion          off
@@ -128,7 +128,7 @@ Exit status
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
-     100..599, -d/--timeout of 0, ...), an unknown duration unit, a missing value, or
+     100..599, -d 0, ...), an unknown duration unit, a missing value, or
      -c below -t (each thread needs a connection)
 )";
   return text;
@@ -258,7 +258,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
       c.threads = static_cast<unsigned>(*n);
     } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup") {
       const auto ms = detail::cli_duration_ms(value);
-      const bool zero_ok = flag == "--warmup";
+      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off
       if (!ms || (*ms == 0 && !zero_ok))
         return bad(zero_ok ? "a duration such as 0, 100ms, 1s or 2m"
                            : "a duration above 0 such as 10, 10s, 500ms, 2m or 1h");

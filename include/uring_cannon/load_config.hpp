@@ -28,7 +28,7 @@ struct load_config {
   bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
-  std::chrono::milliseconds timeout = std::chrono::seconds(5);        ///< no progress for this long: a timeout error, reconnect
+  std::chrono::milliseconds timeout{0};  ///< no byte for this long with requests outstanding: a timeout error, reconnect; 0 = off (gcannon)
 
   static constexpr unsigned max_pipeline = 64;
   static constexpr std::uint32_t min_recv_buffer_size = 512;
@@ -66,7 +66,7 @@ struct status_counts {
 /// Errors that ended or disturbed a connection; each one is followed by a reconnect.
 struct error_counts {
   std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
-  std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or handshake
+  std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or refused upgrade
   std::uint64_t timeout = 0;  ///< no byte arrived for load_config::timeout while requests were outstanding
   void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
   std::uint64_t total() const noexcept { return connect + read + timeout; }
@@ -98,8 +98,8 @@ struct load_results {
   std::uint64_t bytes_read = 0;
   status_counts status;
   error_counts errors;
-  std::uint64_t reconnects = 0;     ///< connections reopened (after -r responses or an error)
-  std::uint64_t ws_upgrades = 0;    ///< successful WebSocket handshakes
+  std::uint64_t reconnects = 0;     ///< connections closed and reopened after -r responses (errors are counted apart)
+  std::uint64_t ws_upgrades = 0;    ///< successful WebSocket handshakes, warm-up included
   std::uint64_t ws_frames = 0;      ///< WebSocket frames received
   latency_histogram latency;
   std::vector<template_results> per_template;  ///< one per raw template when there are several

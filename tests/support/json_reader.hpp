@@ -150,7 +150,7 @@ struct json_reader {
   }
 };
 
-json parse_json(const std::string& text) {
+inline json parse_json(const std::string& text) {
   json_reader r{text};
   json v = r.value();
   r.space();

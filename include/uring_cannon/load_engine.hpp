@@ -1,0 +1,685 @@
+#pragma once
+// The load engine: what ucannon runs, as a library. prepare_load() checks a load_config and
+// resolves its target once; load_runner runs it on `threads` worker threads, each with its own
+// scheduler, ring, buffers and counters (nothing shared on the hot path), and merges the counts
+// at the end. Every connection is one coroutine written as a straight loop: connect, (upgrade),
+// send the pipelined batch, read and parse responses, record latency, refill, reconnect.
+//
+//   auto plan = uc::prepare_load(config);          // or_error: bad URL, unresolvable host, ...
+//   uc::load_results r = uc::run_load(*plan);       // blocks for warm-up + duration
+//
+// Counting is race-free without resetting anything: every worker stamps each event with the time
+// it happened and counts only events at or after the end of the warm-up.
+
+#include <uring_cannon/detail/splitmix64.hpp>
+#include <uring_cannon/endpoint.hpp>
+#include <uring_cannon/http_request.hpp>
+#include <uring_cannon/http_response_parser.hpp>
+#include <uring_cannon/load_config.hpp>
+#include <uring_cannon/or_error.hpp>
+#include <uring_cannon/scheduler.hpp>
+#include <uring_cannon/tcp_stream.hpp>
+#include <uring_cannon/url.hpp>
+#include <uring_cannon/websocket_frame.hpp>
+#include <uring_cannon/websocket_handshake.hpp>
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace uring_cannon {
+
+/// A load run made ready: the configuration checked, the target resolved, the templates loaded.
+/// Workers share it read-only.
+struct load_plan {
+  load_config config;
+  endpoint target;
+  std::string target_text;                          ///< "host:port/path" as gcannon prints it
+  std::string host_header;
+  std::string request_target = "/";                 ///< path and query of the URL
+  std::string get_request;                          ///< the default request (no templates)
+  std::vector<http::request_template> templates;    ///< raw templates, in --raw order
+};
+
+namespace detail {
+
+/// "host[:port]" from a Host header value; the port defaults to 80.
+inline or_error<url> url_from_host_header(std::string_view host) {
+  return parse_url("http://" + std::string(host) + "/");
+}
+
+inline std::string check_load_config(const load_config& c) {
+  if (c.threads == 0) return "Error: threads (-t) must be at least 1";
+  if (c.connections == 0) return "Error: connections (-c) must be at least 1";
+  if (c.connections < c.threads) return "Error: connections (-c) must be at least the number of threads (-t)";
+  if (c.pipeline == 0) return "Error: pipeline depth (-p) must be at least 1";
+  if (c.duration.count() <= 0) return "Error: duration (-d) must be positive";
+  if (c.recv_buffer_size < load_config::min_recv_buffer_size) return "Error: --recv-buf must be at least 512";
+  if (c.recv_buffers == 0 || (c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
+    return "Error: receive buffer count must be a power of two up to 32768";
+  if (c.timeout.count() < 0) return "Error: timeout must not be negative";
+  if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
+  return {};
+}
+
+}  // namespace detail
+
+/// Checks `config`, loads its templates and resolves its target (once, here, not per connection).
+/// The messages are gcannon's where gcannon has one ("Error: cannot resolve host 'x'").
+inline or_error<load_plan> prepare_load(load_config config) {
+  if (auto problem = detail::check_load_config(config); !problem.empty())
+    return or_error<load_plan>::failure(std::move(problem));
+  config.pipeline = std::min(config.pipeline, load_config::max_pipeline);
+
+  load_plan plan;
+  for (const auto& path : config.raw_files) {
+    auto loaded = http::request_template::load(path);
+    if (!loaded) return or_error<load_plan>::failure(loaded.error());
+    plan.templates.push_back(std::move(*loaded));
+  }
+
+  url where;
+  if (!config.url.empty()) {
+    auto parsed = parse_url(config.url);
+    if (!parsed) return or_error<load_plan>::failure(parsed.error());
+    where = std::move(*parsed);
+  } else {
+    auto host = plan.templates.front().host_header();
+    if (!host) return or_error<load_plan>::failure("Error: no URL given and '" + config.raw_files.front() +
+                                                   "' has no Host: header");
+    auto parsed = detail::url_from_host_header(*host);
+    if (!parsed) return or_error<load_plan>::failure("Error: bad Host: header '" + *host + "' in '" +
+                                                     config.raw_files.front() + "'");
+    where = std::move(*parsed);
+  }
+
+  if (where.is_unix()) {
+    auto peer = endpoint::unix_socket(where.unix_path);
+    if (!peer) return or_error<load_plan>::failure("Error: Unix socket path too long: '" + where.unix_path + "'");
+    plan.target = *peer;
+  } else {
+    auto resolved = endpoint::resolve(where.host, where.port);
+    if (resolved.endpoints.empty()) return or_error<load_plan>::failure("Error: cannot resolve host '" + where.host + "'");
+    plan.target = resolved.endpoints.front();
+  }
+  plan.target_text = where.display();
+  plan.host_header = where.host_header();
+  plan.request_target = where.target;
+  plan.get_request = http::build_get_request(where);
+  plan.config = std::move(config);
+  return plan;
+}
+
+namespace detail {
+
+/// Counts one worker keeps for itself; merged into load_results at the end.
+struct load_counters {
+  std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
+  status_counts status;
+  error_counts errors;
+  latency_histogram latency;
+  std::vector<template_results> per_template;
+  std::vector<std::uint64_t> per_second;
+};
+
+/// What a worker publishes for the live display: single writer, relaxed stores.
+struct alignas(64) load_live_counters {
+  std::atomic<std::uint64_t> responses{0}, bytes_read{0}, errors{0};
+};
+
+/// Send times of the requests in flight on one connection, oldest first (responses come back
+/// in request order). Requests of one batch share a time.
+class send_time_queue {
+ public:
+  void push(clock::time_point t, unsigned n) noexcept {
+    for (unsigned i = 0; i < n; ++i) times_[(head_ + size_++) % times_.size()] = t;
+  }
+  clock::time_point pop() noexcept {
+    const auto t = times_[head_];
+    head_ = (head_ + 1) % times_.size();
+    --size_;
+    return t;
+  }
+  unsigned size() const noexcept { return size_; }
+  void clear() noexcept { head_ = size_ = 0; }
+
+ private:
+  std::array<clock::time_point, load_config::max_pipeline> times_{};
+  unsigned head_ = 0, size_ = 0;
+};
+
+/// What the timeout sweep needs to know about a connection.
+struct connection_watch {
+  int fd = -1;
+  unsigned outstanding = 0;  ///< requests (or the handshake) waiting for an answer
+  clock::time_point last_progress{};
+  bool timed_out = false;
+};
+
+/// One worker thread's share of the connections.
+class load_worker {
+ public:
+  load_worker(const load_plan& plan, unsigned first_connection, unsigned connections, clock::time_point measure_start,
+              clock::time_point measure_end, std::atomic<std::uint64_t>& sequence, load_live_counters& live)
+      : plan_(plan), config_(plan.config), first_connection_(first_connection), watches_(connections),
+        measure_start_(measure_start), measure_end_(measure_end), sequence_(sequence), live_(live),
+        rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
+    const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
+    counters_.per_second.assign(std::size_t(seconds) + 1, 0);
+    if (plan_.templates.size() > 1) {
+      counters_.per_template.resize(plan_.templates.size());
+      for (std::size_t i = 0; i < plan_.templates.size(); ++i) counters_.per_template[i].path = config_.raw_files[i];
+    }
+    // Requests without a placeholder are sent straight from these: `pipeline` copies back to back.
+    if (plan_.templates.empty()) {
+      batches_.push_back(http::repeat_request(plan_.get_request, config_.pipeline));
+    } else {
+      for (const auto& t : plan_.templates)
+        batches_.push_back(t.has_placeholder() ? std::string() : http::repeat_request(t.text(), config_.pipeline));
+    }
+  }
+
+  /// Runs every connection until the measurement ends or stop() is called. On this thread only.
+  void run(std::atomic<scheduler*>& published) {
+    scheduler s;
+    sched_ = &s;
+    published.store(&s);
+    buffers_ = &s.make_buffer_ring(config_.recv_buffers, config_.recv_buffer_size);
+    for (unsigned i = 0; i < watches_.size(); ++i)
+      s.spawn(config_.websocket ? websocket_connection(i) : http_connection(i));
+    if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
+    if (!stop_requested_.load()) s.run_until(measure_end_);
+    ended_ = std::min(clock::now(), measure_end_);
+    published.store(nullptr, std::memory_order_release);
+    sched_ = nullptr;
+    publish();
+  }
+
+  // seq_cst: pairs with run()'s publish-then-check, so a stop is never missed by both sides.
+  void stop() noexcept { stop_requested_.store(true); }
+  load_counters& counters() noexcept { return counters_; }
+  clock::time_point ended() const noexcept { return ended_; }
+
+ private:
+  bool measuring(clock::time_point t) const noexcept { return t >= measure_start_; }
+
+  void publish() noexcept {
+    live_.responses.store(counters_.responses, std::memory_order_relaxed);
+    live_.bytes_read.store(counters_.bytes_read, std::memory_order_relaxed);
+    live_.errors.store(counters_.errors.total(), std::memory_order_relaxed);
+  }
+
+  /// One answer, completed by bytes that arrived at `arrived` (which decides whether it counts,
+  /// as for those bytes), parsed at `done` (where its latency ends). WebSocket frames have no
+  /// status (`status` < 0).
+  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at, int status,
+                      std::size_t tpl) noexcept {
+    if (!measuring(arrived)) return;
+    ++counters_.responses;
+    if (status >= 0) counters_.status.count(status);
+    counters_.latency.record(done - sent_at);
+    const auto second = std::size_t((arrived - measure_start_) / std::chrono::seconds(1));
+    if (second < counters_.per_second.size()) ++counters_.per_second[second];
+    if (!counters_.per_template.empty()) {
+      auto& t = counters_.per_template[tpl];
+      ++t.responses;
+      if (status >= 0) t.status.count(status);
+      if (config_.per_template_latency) t.latency.record(done - sent_at);
+    }
+  }
+
+  /// Why a connection ended, counted once when it does.
+  enum class ending { planned, error, timeout, closed_by_peer };
+
+  void count_ending(ending e, connection_watch& w) noexcept {
+    const auto now = clock::now();
+    if (w.timed_out) e = ending::timeout;
+    w.fd = -1;
+    w.outstanding = 0;
+    if (!measuring(now)) return;
+    switch (e) {
+      case ending::planned: ++counters_.reconnects; break;
+      case ending::error: ++counters_.errors.read; break;
+      case ending::timeout: ++counters_.errors.timeout; break;
+      case ending::closed_by_peer: break;
+    }
+    publish();
+  }
+
+  /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
+  task<std::optional<tcp_stream>> open_connection(connection_watch& w) {
+    const auto limit = config_.timeout.count() > 0 ? std::chrono::nanoseconds(config_.timeout) : std::chrono::nanoseconds(-1);
+    auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
+    if (!made) {
+      if (measuring(clock::now())) {
+        ++counters_.errors.connect;
+        publish();
+      }
+      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
+      co_return std::nullopt;
+    }
+    w.fd = made->fd();
+    w.timed_out = false;
+    w.last_progress = clock::now();
+    co_return std::move(*made);
+  }
+
+  /// Writes `n` requests of template `tpl` into `scratch` (or points at the prepared batch).
+  std::span<const char> render_batch(std::size_t tpl, unsigned n, std::vector<char>& scratch) {
+    const std::string& ready = batches_[tpl];
+    if (!ready.empty()) return {ready.data(), ready.size() / config_.pipeline * n};
+    const auto& t = plan_.templates[tpl];
+    std::size_t used = 0;
+    for (unsigned i = 0; i < n; ++i)
+      used += t.render(t.next_value(rng_, sequence_), std::span<char>(scratch).subspan(used));
+    return {scratch.data(), used};
+  }
+
+  std::size_t scratch_size() const {
+    std::size_t largest = 0;
+    for (const auto& t : plan_.templates) largest = std::max(largest, t.max_rendered_size());
+    return largest * config_.pipeline;
+  }
+
+  task<> http_connection(unsigned index) {
+    connection_watch& w = watches_[index];
+    http::response_parser parser;
+    send_time_queue in_flight;
+    std::vector<char> scratch(scratch_size());
+    const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
+    std::size_t tpl = (first_connection_ + index) % template_count;
+    const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+    bool first = true;
+
+    for (;;) {
+      if (!first) tpl = (tpl + 1) % template_count;  // rotate templates on every reconnect
+      first = false;
+      auto opened = co_await open_connection(w);
+      if (!opened) continue;
+      tcp_stream conn = std::move(*opened);
+      auto incoming = conn.receiver(*buffers_);
+      parser.reset();
+      parser.expect_head_responses(!plan_.templates.empty() && plan_.templates[tpl].is_head());
+      in_flight.clear();
+      std::uint64_t sent = 0, answered = 0;
+
+      auto send_batch = [&](unsigned n) {
+        const auto now = clock::now();
+        in_flight.push(now, n);
+        sent += n;
+        w.outstanding = in_flight.size();
+        if (measuring(now)) counters_.requests += n;
+        return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
+      };
+
+      ending why = ending::error;
+      if (!co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
+        count_ending(why, w);
+        continue;
+      }
+      for (;;) {
+        auto chunk = co_await incoming.next();
+        auto now = clock::now();
+        if (!chunk) break;  // recv error
+        if (chunk->empty()) {  // end of stream: may complete a close-delimited body
+          if (parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
+            count_response(now, now, in_flight.pop(), parser.last_response().status, tpl);
+            why = ending::closed_by_peer;
+          }
+          break;
+        }
+        w.last_progress = now;
+        if (measuring(now)) counters_.bytes_read += chunk->size();
+        std::string_view data = chunk->chars();
+        unsigned completed = 0;
+        bool keep_alive = true, failed = false;
+        while (!data.empty()) {
+          const auto r = parser.parse(data);
+          data.remove_prefix(r.consumed);
+          if (r.event == http::parse_event::need_more) break;
+          if (r.event == http::parse_event::error || in_flight.size() == 0) {  // garbage, or an answer nobody asked for
+            failed = true;
+            break;
+          }
+          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), parser.last_response().status, tpl);
+          ++completed;
+          if (!parser.last_response().keep_alive) {
+            keep_alive = false;
+            break;
+          }
+        }
+        chunk->reset();  // the buffer goes back before we send
+        answered += completed;
+        w.outstanding = in_flight.size();
+        publish();
+        if (failed) break;
+        if (answered >= per_connection) {
+          why = ending::planned;
+          break;
+        }
+        if (!keep_alive) {
+          why = ending::closed_by_peer;
+          break;
+        }
+        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
+        if (refill > 0 && !co_await send_batch(refill)) break;
+      }
+      count_ending(why, w);
+    }
+  }
+
+  task<> websocket_connection(unsigned index) {
+    connection_watch& w = watches_[index];
+    send_time_queue in_flight;
+    const std::string& message = config_.ws_message;
+    std::vector<char> frames(websocket::frame_size(message.size(), true) * config_.pipeline);
+    std::array<char, 256> control{};
+    websocket::message_decoder decoder(websocket::role::client);
+    const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+
+    for (;;) {
+      auto opened = co_await open_connection(w);
+      if (!opened) continue;
+      tcp_stream conn = std::move(*opened);
+      auto incoming = conn.receiver(*buffers_);
+      in_flight.clear();
+      decoder.reset();
+      std::uint64_t sent = 0, answered = 0;
+      ending why = ending::error;
+
+      // The upgrade: one request, answered by 101 and a matching Sec-WebSocket-Accept.
+      const std::string key = websocket::make_key(rng_.next(), rng_.next());
+      const std::string upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
+      websocket::handshake_response_parser handshake(key);
+      w.outstanding = 1;
+      if (!co_await conn.send_all(upgrade)) {
+        count_ending(why, w);
+        continue;
+      }
+      std::optional<buffer_lease> leftover_lease;
+      std::string_view leftover;
+      bool upgraded = false;
+      for (;;) {
+        auto chunk = co_await incoming.next();
+        if (!chunk || chunk->empty()) break;
+        w.last_progress = clock::now();
+        if (measuring(w.last_progress)) counters_.bytes_read += chunk->size();
+        const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
+        if (r.event == websocket::handshake_event::need_more) continue;
+        if (r.event == websocket::handshake_event::accepted) {
+          upgraded = true;
+          leftover = chunk->chars().substr(r.consumed);
+          leftover_lease = std::move(*chunk);
+        }
+        break;
+      }
+      if (!upgraded) {
+        count_ending(why, w);
+        (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
+        continue;
+      }
+      ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
+
+      auto send_frames = [&](unsigned n) {
+        const auto now = clock::now();
+        std::size_t used = 0;
+        for (unsigned i = 0; i < n; ++i)
+          used += websocket::encode_client_frame(std::span<char>(frames).subspan(used), websocket::opcode::text,
+                                                 std::span<const char>(message.data(), message.size()),
+                                                 std::uint32_t(rng_.next()));
+        in_flight.push(now, n);
+        sent += n;
+        w.outstanding = in_flight.size();
+        if (measuring(now)) counters_.requests += n;
+        return conn.send_all(std::as_bytes(std::span<const char>(frames.data(), used)));
+      };
+
+      if (!co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
+        count_ending(why, w);
+        continue;
+      }
+      bool done = false;
+      while (!done) {
+        std::string_view data = leftover;
+        std::optional<buffer_lease> lease = std::move(leftover_lease);
+        leftover = {};
+        leftover_lease.reset();
+        auto now = clock::now();
+        if (!lease) {
+          auto chunk = co_await incoming.next();
+          now = clock::now();
+          if (!chunk || chunk->empty()) break;
+          w.last_progress = now;
+          if (measuring(now)) counters_.bytes_read += chunk->size();
+          data = chunk->chars();
+          lease = std::move(*chunk);
+        }
+        unsigned completed = 0;
+        std::size_t pong = 0;
+        const std::uint64_t frames_before = decoder.frames();
+        while (!data.empty() && !done) {
+          const auto r = decoder.decode(std::span<const char>(data.data(), data.size()));
+          data.remove_prefix(r.consumed);
+          switch (r.event) {
+            case websocket::decode_event::need_more: data = {}; break;
+            case websocket::decode_event::message:
+              if (in_flight.size() == 0) {
+                done = true;
+                break;
+              }
+              count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), -1, 0);
+              ++completed;
+              break;
+            case websocket::decode_event::ping:
+              if (decoder.payload().size() <= 125 && pong == 0)
+                pong = websocket::encode_client_frame(control, websocket::opcode::pong, decoder.payload(),
+                                                      std::uint32_t(rng_.next()));
+              break;
+            case websocket::decode_event::pong: break;
+            case websocket::decode_event::close:
+            case websocket::decode_event::error: done = true; break;
+          }
+        }
+        if (measuring(now)) counters_.ws_frames += decoder.frames() - frames_before;
+        lease.reset();
+        answered += completed;
+        w.outstanding = in_flight.size();
+        publish();
+        if (done) break;
+        if (pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(control.data(), pong)))) break;
+        if (answered >= per_connection) {
+          why = ending::planned;
+          break;
+        }
+        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
+        if (refill > 0 && !co_await send_frames(refill)) break;
+      }
+      count_ending(why, w);
+    }
+  }
+
+  /// One loop-level timer instead of a timeout per operation: a connection that waits longer than
+  /// config.timeout for an answer is shut down; its reader sees the end of stream and counts a
+  /// timeout.
+  task<> sweep_timeouts() {
+    const auto period = std::clamp<clock::duration>(config_.timeout / 4, std::chrono::milliseconds(10),
+                                                    std::chrono::milliseconds(250));
+    for (;;) {
+      (void)co_await sleep_for(*sched_, period);
+      const auto now = clock::now();
+      for (auto& w : watches_) {
+        if (w.fd >= 0 && w.outstanding > 0 && !w.timed_out && now - w.last_progress > config_.timeout) {
+          w.timed_out = true;
+          ::shutdown(w.fd, SHUT_RDWR);
+        }
+      }
+    }
+  }
+
+  const load_plan& plan_;
+  const load_config& config_;
+  unsigned first_connection_;
+  std::vector<connection_watch> watches_;
+  clock::time_point measure_start_, measure_end_, ended_{};
+  std::atomic<std::uint64_t>& sequence_;
+  load_live_counters& live_;
+  splitmix64 rng_;
+  std::vector<std::string> batches_;
+  load_counters counters_;
+  scheduler* sched_ = nullptr;
+  buffer_ring* buffers_ = nullptr;
+  std::atomic<bool> stop_requested_{false};
+};
+
+}  // namespace detail
+
+/// Runs a plan on its worker threads. start(), then watch progress() and call request_stop()
+/// from any thread if you like, then results().
+class load_runner {
+ public:
+  explicit load_runner(load_plan plan) : plan_(std::move(plan)) {}
+  load_runner(const load_runner&) = delete;
+  load_runner& operator=(const load_runner&) = delete;
+  ~load_runner() {
+    request_stop();
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+  }
+
+  const load_plan& plan() const noexcept { return plan_; }
+
+  /// Starts the workers. The warm-up begins now; the measurement after it.
+  void start() {
+    const auto& c = plan_.config;
+    started_ = clock::now();
+    measure_start_ = started_ + c.warmup;
+    measure_end_ = measure_start_ + c.duration;
+    const unsigned threads = c.threads;
+    live_ = std::make_unique<detail::load_live_counters[]>(threads);
+    schedulers_ = std::make_unique<std::atomic<scheduler*>[]>(threads);
+    unsigned first = 0;
+    for (unsigned i = 0; i < threads; ++i) {
+      const unsigned share = c.connections / threads + (i < c.connections % threads ? 1 : 0);
+      workers_.push_back(std::make_unique<detail::load_worker>(plan_, first, share, measure_start_, measure_end_,
+                                                                sequence_, live_[i]));
+      first += share;
+    }
+    for (unsigned i = 0; i < threads; ++i) {
+      threads_.emplace_back([this, i] {
+        try {
+          workers_[i]->run(schedulers_[i]);
+        } catch (...) {
+          std::lock_guard lock(mutex_);
+          if (!failure_) failure_ = std::current_exception();
+        }
+        std::lock_guard lock(mutex_);
+        ++finished_;
+        done_.notify_all();
+      });
+    }
+  }
+
+  /// Counts so far, summed over the workers (each publishes after every batch it reads).
+  load_progress progress() const noexcept {
+    load_progress p;
+    p.elapsed_sec = std::chrono::duration<double>(clock::now() - measure_start_).count();
+    p.duration_sec = std::chrono::duration<double>(plan_.config.duration).count();
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      p.responses += live_[i].responses.load(std::memory_order_relaxed);
+      p.bytes_read += live_[i].bytes_read.load(std::memory_order_relaxed);
+      p.errors += live_[i].errors.load(std::memory_order_relaxed);
+    }
+    return p;
+  }
+
+  /// Ends the run early; results() then reports what ran. Safe from any thread (not from a
+  /// signal handler: set a flag there and call this from a normal thread).
+  void request_stop() noexcept {
+    stopped_early_.store(true, std::memory_order_relaxed);
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      workers_[i]->stop();
+      if (auto* s = schedulers_[i].load()) s->request_stop();
+    }
+  }
+
+  /// Waits up to `limit` for the workers to finish; true when they have.
+  bool wait_for(clock::duration limit) {
+    std::unique_lock lock(mutex_);
+    return done_.wait_for(lock, limit, [&] { return finished_ == workers_.size(); });
+  }
+
+  /// Waits for the workers and merges what they counted. Rethrows a worker's exception.
+  load_results results() {
+    for (auto& t : threads_)
+      if (t.joinable()) t.join();
+    if (failure_) std::rethrow_exception(failure_);
+    load_results r;
+    r.target = plan_.target_text;
+    auto ended = measure_start_;
+    for (auto& worker : workers_) {
+      auto& c = worker->counters();
+      ended = std::max(ended, worker->ended());
+      r.requests += c.requests;
+      r.responses += c.responses;
+      r.bytes_read += c.bytes_read;
+      r.reconnects += c.reconnects;
+      r.ws_upgrades += c.ws_upgrades;
+      r.ws_frames += c.ws_frames;
+      r.status.merge(c.status);
+      r.errors.merge(c.errors);
+      r.latency.merge(c.latency);
+      if (r.per_template.empty()) {
+        r.per_template = std::move(c.per_template);
+      } else {
+        for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+          r.per_template[i].responses += c.per_template[i].responses;
+          r.per_template[i].status.merge(c.per_template[i].status);
+          r.per_template[i].latency.merge(c.per_template[i].latency);
+        }
+      }
+      if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
+      for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];
+    }
+    r.elapsed_sec = std::chrono::duration<double>(ended - measure_start_).count();
+    r.interrupted = stopped_early_.load(std::memory_order_relaxed) && ended < measure_end_;
+    // Only whole seconds that the run lived through.
+    r.responses_per_second.resize(std::min(r.responses_per_second.size(), std::size_t(std::ceil(r.elapsed_sec))));
+    return r;
+  }
+
+ private:
+  load_plan plan_;
+  clock::time_point started_{}, measure_start_{}, measure_end_{};
+  std::atomic<std::uint64_t> sequence_{0};
+  std::unique_ptr<detail::load_live_counters[]> live_;
+  std::unique_ptr<std::atomic<scheduler*>[]> schedulers_;
+  std::vector<std::unique_ptr<detail::load_worker>> workers_;
+  std::vector<std::thread> threads_;
+  std::mutex mutex_;
+  std::condition_variable done_;
+  std::size_t finished_ = 0;
+  std::exception_ptr failure_;
+  std::atomic<bool> stopped_early_{false};
+};
+
+/// Runs `plan` to the end and returns what it measured.
+inline load_results run_load(load_plan plan) {
+  load_runner runner(std::move(plan));
+  runner.start();
+  return runner.results();
+}
+
+}  // namespace uring_cannon

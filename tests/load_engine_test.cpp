@@ -1,0 +1,266 @@
+// The load engine against an in-process scripted server: counts that match the server's,
+// pipelining, reconnects, templates, and every way a server can misbehave, each ending on time.
+
+#include "support/scripted_server.hpp"
+
+#include <uring_cannon.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+namespace uc = uring_cannon;
+using test_support::scripted_server;
+using test_support::server_behaviour;
+using namespace std::chrono_literals;
+
+namespace {
+
+uc::load_config quick_config(std::string url, unsigned connections = 4) {
+  uc::load_config c;
+  c.url = std::move(url);
+  c.connections = connections;
+  c.threads = 1;
+  c.duration = 400ms;
+  c.warmup = 50ms;
+  c.recv_buffers = 256;
+  return c;
+}
+
+uc::load_results run(const uc::load_config& c) {
+  auto plan = uc::prepare_load(c);
+  REQUIRE(plan.ok());
+  return uc::run_load(std::move(*plan));
+}
+
+/// A temporary file holding `text`, removed at the end of the test.
+struct temp_file {
+  std::string path;
+  explicit temp_file(std::string_view text) {
+    char name[] = "/tmp/uring_cannon_tpl_XXXXXX";
+    const int fd = ::mkstemp(name);
+    REQUIRE(fd >= 0);
+    ::close(fd);
+    path = name;
+    std::ofstream(path, std::ios::binary) << text;
+  }
+  ~temp_file() { std::remove(path.c_str()); }
+};
+
+}  // namespace
+
+TEST_CASE("prepare_load rejects what cannot run, with messages", "[load]") {
+  uc::load_config c;
+  c.url = "ftp://x/";
+  CHECK(uc::prepare_load(c).error() == "Error: only http:// URLs supported");
+  c.url = "http://127.0.0.1:1/";
+  c.threads = 0;
+  CHECK_FALSE(uc::prepare_load(c).ok());
+  c.threads = 4;
+  c.connections = 2;
+  CHECK(uc::prepare_load(c).error().find("at least the number of threads") != std::string::npos);
+  c.connections = 4;
+  c.recv_buffer_size = 100;
+  CHECK(uc::prepare_load(c).error() == "Error: --recv-buf must be at least 512");
+  c.recv_buffer_size = 4096;
+  c.url = "http://no-such-host.invalid/";
+  CHECK(uc::prepare_load(c).error() == "Error: cannot resolve host 'no-such-host.invalid'");
+  c.url.clear();
+  CHECK_FALSE(uc::prepare_load(c).ok());
+  c.url = "http://127.0.0.1:1/";
+  c.pipeline = 1000;
+  auto plan = uc::prepare_load(c);
+  REQUIRE(plan.ok());
+  CHECK(plan->config.pipeline == 64);  // gcannon caps silently
+  CHECK(plan->target_text == "127.0.0.1:1/");
+}
+
+TEST_CASE("responses counted by the engine match what the server answered", "[load]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 8);
+  const auto r = run(c);
+  CHECK(r.responses > 100);
+  CHECK(r.status.s2xx == r.responses);
+  CHECK(r.latency.count() == r.responses);
+  CHECK(r.errors.total() == 0);
+  CHECK(r.reconnects == 0);
+  // The warm-up is excluded, and at most one pipeline per connection is in flight at the end.
+  CHECK(r.responses <= server.answered());
+  CHECK(r.requests >= r.responses);
+  CHECK(r.requests - r.responses <= c.connections * c.pipeline);
+  // Every reply is 40 bytes; a reply split by TCP across the start or end of the measurement may
+  // count its bytes without itself, or the other way round.
+  CHECK(r.bytes_read + 40 * c.connections >= r.responses * 40);
+  CHECK(r.bytes_read <= (r.responses + c.connections) * 40);
+  CHECK(r.elapsed_sec == Approx(0.4).margin(0.05));
+  CHECK(r.target == "127.0.0.1:" + std::to_string(server.port()) + "/");
+  CHECK(r.exit_code(200) == 0);
+}
+
+TEST_CASE("pipelining keeps depth requests in flight per connection", "[load]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 2);
+  c.pipeline = 16;
+  const auto r = run(c);
+  CHECK(r.responses > 100);
+  CHECK(r.errors.total() == 0);
+  CHECK(r.requests - r.responses <= 2 * 16);
+  CHECK(r.latency.count() == r.responses);
+}
+
+TEST_CASE("requests_per_connection (-r) reopens the connection after every N responses", "[load]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 4);
+  c.requests_per_connection = 10;
+  c.pipeline = 4;
+  const auto r = run(c);
+  CHECK(r.responses > 100);
+  CHECK(r.errors.total() == 0);
+  // Each reconnect follows exactly 10 responses; connections mid-way at either end differ by one.
+  CHECK(r.reconnects >= r.responses / 10 - c.connections);
+  CHECK(r.reconnects <= r.responses / 10 + c.connections);
+  CHECK(server.accepted() >= r.reconnects);
+}
+
+TEST_CASE("an unexpected status class is counted and sets the exit code", "[load]") {
+  scripted_server server(server_behaviour::answer, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  auto c = quick_config(server.url(), 2);
+  const auto r = run(c);
+  CHECK(r.responses > 0);
+  CHECK(r.status.s4xx == r.responses);
+  CHECK(r.unexpected_status(200) == r.responses);
+  CHECK(r.exit_code(200) == 1);
+  CHECK(r.exit_code(404) == 0);
+}
+
+TEST_CASE("a closed port gives connect errors and the run ends on time", "[load]") {
+  std::uint16_t port;
+  {
+    auto l = test_support::loopback_listener();
+    port = l.local_endpoint().port();
+  }  // closed again: nothing listens there now
+  auto c = quick_config("http://127.0.0.1:" + std::to_string(port) + "/", 2);
+  const auto started = uc::clock::now();
+  const auto r = run(c);
+  CHECK(uc::clock::now() - started < 2s);
+  CHECK(r.responses == 0);
+  CHECK(r.errors.connect > 0);
+}
+
+TEST_CASE("a silent server gives timeout errors, not a hang", "[load]") {
+  scripted_server server(server_behaviour::silent);
+  auto c = quick_config(server.url(), 2);
+  c.timeout = 100ms;
+  c.duration = 500ms;
+  const auto started = uc::clock::now();
+  const auto r = run(c);
+  CHECK(uc::clock::now() - started < 3s);
+  CHECK(r.responses == 0);
+  CHECK(r.errors.timeout >= 2);
+  CHECK(r.errors.read == 0);
+}
+
+TEST_CASE("without a timeout a silent server still ends the run on time", "[load]") {
+  scripted_server server(server_behaviour::silent);
+  auto c = quick_config(server.url(), 2);
+  REQUIRE(c.timeout.count() == 0);  // off by default, as in gcannon
+  const auto started = uc::clock::now();
+  const auto r = run(c);
+  CHECK(uc::clock::now() - started < 2s);
+  CHECK(r.responses == 0);
+  CHECK(r.errors.total() == 0);
+  CHECK(r.requests == 0);  // the only requests went out during the warm-up
+}
+
+TEST_CASE("a malformed response is a read error, and the connection is reopened", "[load]") {
+  scripted_server server(server_behaviour::garbage);
+  auto c = quick_config(server.url(), 2);
+  const auto r = run(c);
+  CHECK(r.responses == 0);
+  CHECK(r.errors.read > 2);                // every connection failed more than once: it was reopened
+  CHECK(server.accepted() > 2);
+}
+
+TEST_CASE("a server that hangs up mid-request is a read error", "[load]") {
+  scripted_server server(server_behaviour::hang_up);
+  auto c = quick_config(server.url(), 2);
+  const auto r = run(c);
+  CHECK(r.responses == 0);
+  CHECK(r.errors.read > 2);
+}
+
+TEST_CASE("a body delimited by the connection's close is a response", "[load]") {
+  scripted_server server(server_behaviour::answer_then_close, "HTTP/1.1 200 OK\r\n\r\nuntil the end");
+  auto c = quick_config(server.url(), 2);
+  const auto r = run(c);
+  CHECK(r.responses > 10);
+  CHECK(r.status.s2xx == r.responses);
+  CHECK(r.errors.read == 0);
+}
+
+TEST_CASE("raw templates rotate on reconnect and are counted per template", "[load]") {
+  scripted_server server;
+  temp_file a("GET /a?id={SEQ:1000} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  temp_file b("GET /b?r={RAND:1:99} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  temp_file plain("GET /c HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+  auto c = quick_config(server.url(), 3);
+  c.raw_files = {a.path, b.path, plain.path};
+  c.requests_per_connection = 5;
+  c.per_template_latency = true;
+  const auto r = run(c);
+  REQUIRE(r.per_template.size() == 3);
+  std::uint64_t sum = 0;
+  for (const auto& t : r.per_template) {
+    CHECK(t.responses > 10);
+    CHECK(t.latency.count() == t.responses);
+    CHECK(t.status.s2xx == t.responses);
+    sum += t.responses;
+  }
+  CHECK(sum == r.responses);
+  CHECK(r.per_template[0].path == a.path);
+}
+
+TEST_CASE("a template gives the target when there is no URL", "[load]") {
+  scripted_server server;
+  temp_file t("GET / HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(server.port()) + "\r\n\r\n");
+  uc::load_config c = quick_config("", 2);
+  c.raw_files = {t.path};
+  const auto r = run(c);
+  CHECK(r.responses > 10);
+  CHECK(r.per_template.empty());  // one template: no per-template breakdown
+}
+
+TEST_CASE("request_stop ends a long run early and keeps what ran", "[load]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 2);
+  c.duration = 60s;
+  auto plan = uc::prepare_load(c);
+  REQUIRE(plan.ok());
+  uc::load_runner runner(std::move(*plan));
+  const auto started = uc::clock::now();
+  runner.start();
+  CHECK_FALSE(runner.wait_for(300ms));
+  const auto live = runner.progress();
+  CHECK(live.responses > 0);
+  CHECK(live.duration_sec == Approx(60));
+  runner.request_stop();
+  CHECK(runner.wait_for(2s));
+  const auto r = runner.results();
+  CHECK(uc::clock::now() - started < 3s);
+  CHECK(r.interrupted);
+  CHECK(r.responses >= live.responses);
+  CHECK(r.elapsed_sec < 1.0);
+}
+
+TEST_CASE("threads split the connections and their counts merge", "[load]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 5);
+  c.threads = 2;
+  const auto r = run(c);
+  CHECK(r.responses > 100);
+  CHECK(r.latency.count() == r.responses);
+  CHECK(server.accepted() == 5);
+}
