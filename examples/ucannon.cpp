@@ -31,11 +31,12 @@ void print(std::FILE* to, const std::string& text) {
 /// Runs the plan, drawing the live TUI block once a second when asked, and stopping early on
 /// SIGINT (the results of what ran are still printed).
 uc::load_results drive(uc::load_plan plan, bool tui, bool colour) {
-  struct sigaction action {};
+  struct sigaction action {}, previous_int {}, previous_term {};
   action.sa_handler = on_interrupt;
+  action.sa_flags = SA_RESTART;  // stdio and waits carry on; the flag is polled below
   sigemptyset(&action.sa_mask);
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
+  ::sigaction(SIGINT, &action, &previous_int);
+  ::sigaction(SIGTERM, &action, &previous_term);
 
   uc::load_runner runner(std::move(plan));
   runner.start();
@@ -43,8 +44,12 @@ uc::load_results drive(uc::load_plan plan, bool tui, bool colour) {
   std::uint64_t counted = 0;
   bool drawn = false;
   auto next_frame = uc::clock::now() + 1s;
+  bool stopping = false;
   while (!runner.wait_for(50ms)) {
-    if (interrupted.load()) runner.request_stop();
+    if (interrupted.load() && !stopping) {
+      runner.request_stop();
+      stopping = true;
+    }
     if (tui && uc::clock::now() >= next_frame) {
       next_frame += 1s;
       const auto progress = runner.progress();
@@ -58,6 +63,8 @@ uc::load_results drive(uc::load_plan plan, bool tui, bool colour) {
     }
   }
   if (drawn) print(stdout, uc::tui_progress_rewind());
+  ::sigaction(SIGINT, &previous_int, nullptr);  // a second Ctrl-C while reporting ends the program
+  ::sigaction(SIGTERM, &previous_term, nullptr);
   return runner.results();
 }
 

@@ -2068,8 +2068,56 @@ inline task<> echo_server(scheduler& s, listener& l, buffer_ring& buffers, std::
 #include <string>
 #include <string_view>
 
-#include "detail/ascii.hpp"
-#include "or_error.hpp"
+// Locale-free ASCII helpers shared by the protocol parsers: HTTP field names and tokens are
+// case-insensitive ASCII whatever the process locale says.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace uring_cannon::detail {
+
+constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c; }
+constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+
+/// Case-insensitive equality of two ASCII strings.
+constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+  return true;
+}
+
+/// True when `list`, a comma-separated header value, holds `token` (case-insensitive, spaces and
+/// tabs around elements ignored): "keep-alive, Upgrade" holds "upgrade".
+constexpr bool header_list_contains(std::string_view list, std::string_view token) noexcept {
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+    if (iequals(item, token)) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+/// A whole-string unsigned decimal; nullopt when empty, not all digits, or above `max`.
+constexpr std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max = UINT64_MAX) noexcept {
+  if (text.empty()) return std::nullopt;
+  std::uint64_t value = 0;
+  for (char c : text) {
+    if (!is_digit(c)) return std::nullopt;
+    const auto digit = std::uint64_t(c - '0');
+    if (value > (max - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+}  // namespace uring_cannon::detail
 
 namespace uring_cannon {
 
@@ -2287,10 +2335,52 @@ inline or_error<url> parse_url(std::string_view text) {
 #include <string>
 #include <string_view>
 
-#include "detail/ascii.hpp"
-#include "detail/splitmix64.hpp"
-#include "or_error.hpp"
-#include "url.hpp"
+// SplitMix64 (Steele, Lea and Flood; the constants are Vigna's public-domain reference): one add
+// and a few multiply-xorshifts per draw. Statistically fine for choosing {RAND} values, cheap enough
+// for a per-request hot path, and each connection can own one without sharing state. Not for
+// anything secret.
+
+#include <cstdint>
+
+namespace uring_cannon::detail {
+
+/// A 64-bit pseudo-random generator; meets UniformRandomBitGenerator, so <random> accepts it.
+class splitmix64 {
+ public:
+  using result_type = std::uint64_t;
+
+  constexpr explicit splitmix64(std::uint64_t seed = 0) noexcept : state_(seed) {}
+
+  /// The next 64 random bits.
+  constexpr std::uint64_t next() noexcept {
+    state_ += 0x9e3779b97f4a7c15u;
+    std::uint64_t z = state_;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+  }
+  constexpr result_type operator()() noexcept { return next(); }
+
+  /// Uniform in [0, bound), without modulo bias; `bound` 0 means the whole 64-bit range.
+  constexpr std::uint64_t below(std::uint64_t bound) noexcept {
+    if (bound == 0) return next();
+    // Draws under 2^64 mod bound would make the low residues likelier; skipping them (at most
+    // half of all draws, usually almost none) leaves every residue the same number of chances.
+    const std::uint64_t skip = (0 - bound) % bound;
+    for (;;) {
+      const std::uint64_t draw = next();
+      if (draw >= skip) return draw % bound;
+    }
+  }
+
+  static constexpr result_type min() noexcept { return 0; }
+  static constexpr result_type max() noexcept { return UINT64_MAX; }
+
+ private:
+  std::uint64_t state_;
+};
+
+}  // namespace uring_cannon::detail
 
 namespace uring_cannon::http {
 
@@ -2586,56 +2676,6 @@ class request_template {
 //   max_header_bytes long. An error comes with the first byte beyond the limit, so a stream of
 //   junk never leaves the parser waiting forever.
 
-// Locale-free ASCII helpers shared by the protocol parsers: HTTP field names and tokens are
-// case-insensitive ASCII whatever the process locale says.
-
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <string_view>
-
-namespace uring_cannon::detail {
-
-constexpr char ascii_lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? char(c + ('a' - 'A')) : c; }
-constexpr bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-
-/// Case-insensitive equality of two ASCII strings.
-constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
-  return true;
-}
-
-/// True when `list`, a comma-separated header value, holds `token` (case-insensitive, spaces and
-/// tabs around elements ignored): "keep-alive, Upgrade" holds "upgrade".
-constexpr bool header_list_contains(std::string_view list, std::string_view token) noexcept {
-  while (!list.empty()) {
-    const std::size_t comma = list.find(',');
-    std::string_view item = list.substr(0, comma);
-    while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-    while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
-    if (iequals(item, token)) return true;
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
-/// A whole-string unsigned decimal; nullopt when empty, not all digits, or above `max`.
-constexpr std::optional<std::uint64_t> parse_decimal(std::string_view text, std::uint64_t max = UINT64_MAX) noexcept {
-  if (text.empty()) return std::nullopt;
-  std::uint64_t value = 0;
-  for (char c : text) {
-    if (!is_digit(c)) return std::nullopt;
-    const auto digit = std::uint64_t(c - '0');
-    if (value > (max - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
-}
-
-}  // namespace uring_cannon::detail
 // Character classes and a piecewise word matcher for the HTTP/1.1 response grammar (RFC 7230
 // §3), used by http::response_parser. Classes are one table lookup per byte rather than chains of
 // comparisons: the header scan runs over every byte of every response a load generator reads.
@@ -7327,52 +7367,6 @@ struct load_results {
 // Counting is race-free without resetting anything: every worker stamps each event with the time
 // it happened and counts only events at or after the end of the warm-up.
 
-// SplitMix64 (Steele, Lea and Flood; the constants are Vigna's public-domain reference): one add
-// and a few multiply-xorshifts per draw. Statistically fine for choosing {RAND} values, cheap enough
-// for a per-request hot path, and each connection can own one without sharing state. Not for
-// anything secret.
-
-#include <cstdint>
-
-namespace uring_cannon::detail {
-
-/// A 64-bit pseudo-random generator; meets UniformRandomBitGenerator, so <random> accepts it.
-class splitmix64 {
- public:
-  using result_type = std::uint64_t;
-
-  constexpr explicit splitmix64(std::uint64_t seed = 0) noexcept : state_(seed) {}
-
-  /// The next 64 random bits.
-  constexpr std::uint64_t next() noexcept {
-    state_ += 0x9e3779b97f4a7c15u;
-    std::uint64_t z = state_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
-    return z ^ (z >> 31);
-  }
-  constexpr result_type operator()() noexcept { return next(); }
-
-  /// Uniform in [0, bound), without modulo bias; `bound` 0 means the whole 64-bit range.
-  constexpr std::uint64_t below(std::uint64_t bound) noexcept {
-    if (bound == 0) return next();
-    // Draws under 2^64 mod bound would make the low residues likelier; skipping them (at most
-    // half of all draws, usually almost none) leaves every residue the same number of chances.
-    const std::uint64_t skip = (0 - bound) % bound;
-    for (;;) {
-      const std::uint64_t draw = next();
-      if (draw >= skip) return draw % bound;
-    }
-  }
-
-  static constexpr result_type min() noexcept { return 0; }
-  static constexpr result_type max() noexcept { return UINT64_MAX; }
-
- private:
-  std::uint64_t state_;
-};
-
-}  // namespace uring_cannon::detail
 
 #include <sys/socket.h>
 
@@ -7422,6 +7416,7 @@ inline std::string check_load_config(const load_config& c) {
   if (c.recv_buffers == 0 || (c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
     return "Error: receive buffer count must be a power of two up to 32768";
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
+  if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
   return {};
 }
@@ -7512,20 +7507,26 @@ class send_time_queue {
   unsigned head_ = 0, size_ = 0;
 };
 
-/// What the timeout sweep needs to know about a connection.
-struct connection_watch {
+/// One connection's state outside its coroutine frame: what the timeout sweep looks at, and the
+/// memory its sends read. The worker owns these, so a send still in flight when the scheduler
+/// tears the coroutines down never reads freed memory.
+struct connection_state {
   int fd = -1;
   unsigned outstanding = 0;  ///< requests (or the handshake) waiting for an answer
   clock::time_point last_progress{};
   bool timed_out = false;
+  std::vector<char> send_buffer;           ///< rendered requests or masked frames
+  std::array<char, 256> control{};         ///< pong and close frames
+  std::string upgrade;                     ///< the WebSocket upgrade request
 };
 
 /// One worker thread's share of the connections.
 class load_worker {
  public:
+  /// `plan` must come from prepare_load() (its config is checked and its pipeline capped).
   load_worker(const load_plan& plan, unsigned first_connection, unsigned connections, clock::time_point measure_start,
               clock::time_point measure_end, std::atomic<std::uint64_t>& sequence, load_live_counters& live)
-      : plan_(plan), config_(plan.config), first_connection_(first_connection), watches_(connections),
+      : plan_(plan), config_(plan.config), first_connection_(first_connection), connections_(connections),
         measure_start_(measure_start), measure_end_(measure_end), sequence_(sequence), live_(live),
         rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
@@ -7534,6 +7535,10 @@ class load_worker {
       counters_.per_template.resize(plan_.templates.size());
       for (std::size_t i = 0; i < plan_.templates.size(); ++i) counters_.per_template[i].path = config_.raw_files[i];
     }
+    const std::size_t send_size = config_.websocket
+        ? websocket::frame_size(config_.ws_message.size(), true) * config_.pipeline
+        : scratch_size();
+    for (auto& c : connections_) c.send_buffer.resize(send_size);
     // Requests without a placeholder are sent straight from these: `pipeline` copies back to back.
     if (plan_.templates.empty()) {
       batches_.push_back(http::repeat_request(plan_.get_request, config_.pipeline));
@@ -7544,22 +7549,34 @@ class load_worker {
   }
 
   /// Runs every connection until the measurement ends or stop() is called. On this thread only.
-  void run(std::atomic<scheduler*>& published) {
+  void run(scheduler*& published, std::mutex& publishing) {
     scheduler s;
+    struct retract {  // runs before ~scheduler, on a normal return and when unwinding
+      scheduler*& published;
+      std::mutex& publishing;
+      ~retract() {
+        std::lock_guard lock(publishing);
+        published = nullptr;
+      }
+    } retract_on_exit{published, publishing};
+    {
+      std::lock_guard lock(publishing);
+      published = &s;
+    }
     sched_ = &s;
-    published.store(&s);
+    if (!s.features().recv_multishot)
+      throw std::runtime_error("this kernel lacks multishot receive with provided buffers (Linux 6.0 or later)");
     buffers_ = &s.make_buffer_ring(config_.recv_buffers, config_.recv_buffer_size);
-    for (unsigned i = 0; i < watches_.size(); ++i)
+    for (unsigned i = 0; i < connections_.size(); ++i)
       s.spawn(config_.websocket ? websocket_connection(i) : http_connection(i));
     if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
     if (!stop_requested_.load()) s.run_until(measure_end_);
     ended_ = std::min(clock::now(), measure_end_);
-    published.store(nullptr, std::memory_order_release);
     sched_ = nullptr;
     publish();
   }
 
-  // seq_cst: pairs with run()'s publish-then-check, so a stop is never missed by both sides.
+  // seq_cst, and publishing is under the runner's mutex: a stop is never missed by both sides.
   void stop() noexcept { stop_requested_.store(true); }
   load_counters& counters() noexcept { return counters_; }
   clock::time_point ended() const noexcept { return ended_; }
@@ -7595,7 +7612,7 @@ class load_worker {
   /// Why a connection ended, counted once when it does.
   enum class ending { planned, error, timeout, closed_by_peer };
 
-  void count_ending(ending e, connection_watch& w) noexcept {
+  void count_ending(ending e, connection_state& w) noexcept {
     const auto now = clock::now();
     if (w.timed_out) e = ending::timeout;
     w.fd = -1;
@@ -7611,7 +7628,7 @@ class load_worker {
   }
 
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
-  task<std::optional<tcp_stream>> open_connection(connection_watch& w) {
+  task<std::optional<tcp_stream>> open_connection(connection_state& w) {
     const auto limit = config_.timeout.count() > 0 ? std::chrono::nanoseconds(config_.timeout) : std::chrono::nanoseconds(-1);
     auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
     if (!made) {
@@ -7629,7 +7646,7 @@ class load_worker {
   }
 
   /// Writes `n` requests of template `tpl` into `scratch` (or points at the prepared batch).
-  std::span<const char> render_batch(std::size_t tpl, unsigned n, std::vector<char>& scratch) {
+  std::span<const char> render_batch(std::size_t tpl, unsigned n, std::vector<char>& scratch) noexcept {
     const std::string& ready = batches_[tpl];
     if (!ready.empty()) return {ready.data(), ready.size() / config_.pipeline * n};
     const auto& t = plan_.templates[tpl];
@@ -7646,10 +7663,10 @@ class load_worker {
   }
 
   task<> http_connection(unsigned index) {
-    connection_watch& w = watches_[index];
+    connection_state& w = connections_[index];
     http::response_parser parser;
     send_time_queue in_flight;
-    std::vector<char> scratch(scratch_size());
+    std::vector<char>& scratch = w.send_buffer;
     const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
     std::size_t tpl = (first_connection_ + index) % template_count;
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
@@ -7686,7 +7703,7 @@ class load_worker {
         auto now = clock::now();
         if (!chunk) break;  // recv error
         if (chunk->empty()) {  // end of stream: may complete a close-delimited body
-          if (parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
+          if (!w.timed_out && parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
             count_response(now, now, in_flight.pop(), parser.last_response().status, tpl);
             why = ending::closed_by_peer;
           }
@@ -7732,12 +7749,47 @@ class load_worker {
     }
   }
 
+  /// What one slice of WebSocket bytes held.
+  struct frames_seen {
+    unsigned echoes = 0;     ///< messages that answered a frame in flight
+    std::size_t pong = 0;    ///< bytes of a pong to send (in control), 0 for none
+    bool closed = false;     ///< the server sent a close frame
+    bool failed = false;     ///< a protocol error
+  };
+
+  /// Decodes `data`, counting the messages that answer frames in flight. Messages that arrive
+  /// with nothing in flight (a greeting sent with the 101, say) are frames but not answers.
+  frames_seen read_frames(websocket::message_decoder& decoder, std::string_view data, clock::time_point arrived,
+                          send_time_queue& in_flight, connection_state& w) {
+    frames_seen seen;
+    const std::uint64_t frames_before = decoder.frames();
+    while (!data.empty() && !seen.closed && !seen.failed) {
+      const auto r = decoder.decode(std::span<const char>(data.data(), data.size()));
+      data.remove_prefix(r.consumed);
+      switch (r.event) {
+        case websocket::decode_event::need_more: data = {}; break;
+        case websocket::decode_event::message:
+          if (in_flight.size() == 0) break;
+          count_response(arrived, config_.cqe_latency ? arrived : clock::now(), in_flight.pop(), -1, 0);
+          ++seen.echoes;
+          break;
+        case websocket::decode_event::ping:  // answer the latest ping (RFC 6455 5.5.3)
+          seen.pong = websocket::encode_client_frame(w.control, websocket::opcode::pong, decoder.payload(),
+                                                     std::uint32_t(rng_.next()));
+          break;
+        case websocket::decode_event::pong: break;
+        case websocket::decode_event::close: seen.closed = true; break;
+        case websocket::decode_event::error: seen.failed = true; break;
+      }
+    }
+    if (measuring(arrived)) counters_.ws_frames += decoder.frames() - frames_before;
+    return seen;
+  }
+
   task<> websocket_connection(unsigned index) {
-    connection_watch& w = watches_[index];
+    connection_state& w = connections_[index];
     send_time_queue in_flight;
     const std::string& message = config_.ws_message;
-    std::vector<char> frames(websocket::frame_size(message.size(), true) * config_.pipeline);
-    std::array<char, 256> control{};
     websocket::message_decoder decoder(websocket::role::client);
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
 
@@ -7753,109 +7805,82 @@ class load_worker {
 
       // The upgrade: one request, answered by 101 and a matching Sec-WebSocket-Accept.
       const std::string key = websocket::make_key(rng_.next(), rng_.next());
-      const std::string upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
+      w.upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
       websocket::handshake_response_parser handshake(key);
       w.outstanding = 1;
-      if (!co_await conn.send_all(upgrade)) {
+      if (!co_await conn.send_all(w.upgrade)) {
         count_ending(why, w);
         continue;
       }
-      std::optional<buffer_lease> leftover_lease;
-      std::string_view leftover;
       bool upgraded = false;
+      frames_seen greeting;  // frames the server sent right behind its 101
       for (;;) {
         auto chunk = co_await incoming.next();
         if (!chunk || chunk->empty()) break;
-        w.last_progress = clock::now();
-        if (measuring(w.last_progress)) counters_.bytes_read += chunk->size();
+        const auto now = clock::now();
+        w.last_progress = now;
+        if (measuring(now)) counters_.bytes_read += chunk->size();
         const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
         if (r.event == websocket::handshake_event::need_more) continue;
-        if (r.event == websocket::handshake_event::accepted) {
-          upgraded = true;
-          leftover = chunk->chars().substr(r.consumed);
-          leftover_lease = std::move(*chunk);
-        }
+        upgraded = r.event == websocket::handshake_event::accepted;
+        if (upgraded) greeting = read_frames(decoder, chunk->chars().substr(r.consumed), now, in_flight, w);
         break;
       }
-      if (!upgraded) {
+      if (!upgraded || greeting.failed || greeting.closed) {
         count_ending(why, w);
         (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
         continue;
       }
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
+      if (greeting.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))) {
+        count_ending(why, w);
+        continue;
+      }
 
       auto send_frames = [&](unsigned n) {
         const auto now = clock::now();
         std::size_t used = 0;
         for (unsigned i = 0; i < n; ++i)
-          used += websocket::encode_client_frame(std::span<char>(frames).subspan(used), websocket::opcode::text,
+          used += websocket::encode_client_frame(std::span<char>(w.send_buffer).subspan(used), websocket::opcode::text,
                                                  std::span<const char>(message.data(), message.size()),
                                                  std::uint32_t(rng_.next()));
         in_flight.push(now, n);
         sent += n;
         w.outstanding = in_flight.size();
         if (measuring(now)) counters_.requests += n;
-        return conn.send_all(std::as_bytes(std::span<const char>(frames.data(), used)));
+        return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
 
       if (!co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
         count_ending(why, w);
         continue;
       }
-      bool done = false;
-      while (!done) {
-        std::string_view data = leftover;
-        std::optional<buffer_lease> lease = std::move(leftover_lease);
-        leftover = {};
-        leftover_lease.reset();
-        auto now = clock::now();
-        if (!lease) {
-          auto chunk = co_await incoming.next();
-          now = clock::now();
-          if (!chunk || chunk->empty()) break;
-          w.last_progress = now;
-          if (measuring(now)) counters_.bytes_read += chunk->size();
-          data = chunk->chars();
-          lease = std::move(*chunk);
-        }
-        unsigned completed = 0;
-        std::size_t pong = 0;
-        const std::uint64_t frames_before = decoder.frames();
-        while (!data.empty() && !done) {
-          const auto r = decoder.decode(std::span<const char>(data.data(), data.size()));
-          data.remove_prefix(r.consumed);
-          switch (r.event) {
-            case websocket::decode_event::need_more: data = {}; break;
-            case websocket::decode_event::message:
-              if (in_flight.size() == 0) {
-                done = true;
-                break;
-              }
-              count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), -1, 0);
-              ++completed;
-              break;
-            case websocket::decode_event::ping:
-              if (decoder.payload().size() <= 125 && pong == 0)
-                pong = websocket::encode_client_frame(control, websocket::opcode::pong, decoder.payload(),
-                                                      std::uint32_t(rng_.next()));
-              break;
-            case websocket::decode_event::pong: break;
-            case websocket::decode_event::close:
-            case websocket::decode_event::error: done = true; break;
-          }
-        }
-        if (measuring(now)) counters_.ws_frames += decoder.frames() - frames_before;
-        lease.reset();
-        answered += completed;
+      for (;;) {
+        auto chunk = co_await incoming.next();
+        if (!chunk || chunk->empty()) break;
+        const auto now = clock::now();
+        w.last_progress = now;
+        if (measuring(now)) counters_.bytes_read += chunk->size();
+        const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
+        chunk->reset();
+        answered += seen.echoes;
         w.outstanding = in_flight.size();
         publish();
-        if (done) break;
-        if (pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(control.data(), pong)))) break;
+        if (seen.failed) break;
+        if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
+          const std::size_t size = websocket::encode_client_frame(w.control, websocket::opcode::close,
+                                                                  decoder.payload().first(std::min<std::size_t>(2, decoder.payload().size())),
+                                                                  std::uint32_t(rng_.next()));
+          (void)co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), size)));
+          why = ending::closed_by_peer;
+          break;
+        }
+        if (seen.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong)))) break;
         if (answered >= per_connection) {
           why = ending::planned;
           break;
         }
-        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
+        const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
         if (refill > 0 && !co_await send_frames(refill)) break;
       }
       count_ending(why, w);
@@ -7871,7 +7896,7 @@ class load_worker {
     for (;;) {
       (void)co_await sleep_for(*sched_, period);
       const auto now = clock::now();
-      for (auto& w : watches_) {
+      for (auto& w : connections_) {
         if (w.fd >= 0 && w.outstanding > 0 && !w.timed_out && now - w.last_progress > config_.timeout) {
           w.timed_out = true;
           ::shutdown(w.fd, SHUT_RDWR);
@@ -7883,7 +7908,7 @@ class load_worker {
   const load_plan& plan_;
   const load_config& config_;
   unsigned first_connection_;
-  std::vector<connection_watch> watches_;
+  std::vector<connection_state> connections_;
   clock::time_point measure_start_, measure_end_, ended_{};
   std::atomic<std::uint64_t>& sequence_;
   load_live_counters& live_;
@@ -7905,7 +7930,7 @@ class load_runner {
   load_runner(const load_runner&) = delete;
   load_runner& operator=(const load_runner&) = delete;
   ~load_runner() {
-    request_stop();
+    if (!workers_.empty()) stop_workers();
     for (auto& t : threads_)
       if (t.joinable()) t.join();
   }
@@ -7920,7 +7945,7 @@ class load_runner {
     measure_end_ = measure_start_ + c.duration;
     const unsigned threads = c.threads;
     live_ = std::make_unique<detail::load_live_counters[]>(threads);
-    schedulers_ = std::make_unique<std::atomic<scheduler*>[]>(threads);
+    schedulers_ = std::make_unique<scheduler*[]>(threads);
     unsigned first = 0;
     for (unsigned i = 0; i < threads; ++i) {
       const unsigned share = c.connections / threads + (i < c.connections % threads ? 1 : 0);
@@ -7931,10 +7956,13 @@ class load_runner {
     for (unsigned i = 0; i < threads; ++i) {
       threads_.emplace_back([this, i] {
         try {
-          workers_[i]->run(schedulers_[i]);
+          workers_[i]->run(schedulers_[i], publishing_);
         } catch (...) {
-          std::lock_guard lock(mutex_);
-          if (!failure_) failure_ = std::current_exception();
+          {
+            std::lock_guard lock(mutex_);
+            if (!failure_) failure_ = std::current_exception();
+          }
+          stop_workers();  // one failed: the run is over, report it now rather than at the deadline
         }
         std::lock_guard lock(mutex_);
         ++finished_;
@@ -7956,14 +7984,11 @@ class load_runner {
     return p;
   }
 
-  /// Ends the run early; results() then reports what ran. Safe from any thread (not from a
-  /// signal handler: set a flag there and call this from a normal thread).
+  /// Ends the run early; results() then reports what ran. Safe from any thread once start()
+  /// has returned (not from a signal handler: set a flag there and call this from a normal thread).
   void request_stop() noexcept {
     stopped_early_.store(true, std::memory_order_relaxed);
-    for (unsigned i = 0; i < workers_.size(); ++i) {
-      workers_[i]->stop();
-      if (auto* s = schedulers_[i].load()) s->request_stop();
-    }
+    stop_workers();
   }
 
   /// Waits up to `limit` for the workers to finish; true when they have.
@@ -7993,7 +8018,7 @@ class load_runner {
       r.errors.merge(c.errors);
       r.latency.merge(c.latency);
       if (r.per_template.empty()) {
-        r.per_template = std::move(c.per_template);
+        r.per_template = c.per_template;
       } else {
         for (std::size_t i = 0; i < r.per_template.size(); ++i) {
           r.per_template[i].responses += c.per_template[i].responses;
@@ -8012,11 +8037,20 @@ class load_runner {
   }
 
  private:
+  void stop_workers() noexcept {
+    std::lock_guard lock(publishing_);  // a published scheduler stays alive while this is held
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      workers_[i]->stop();
+      if (schedulers_[i] != nullptr) schedulers_[i]->request_stop();
+    }
+  }
+
   load_plan plan_;
   clock::time_point started_{}, measure_start_{}, measure_end_{};
   std::atomic<std::uint64_t> sequence_{0};
   std::unique_ptr<detail::load_live_counters[]> live_;
-  std::unique_ptr<std::atomic<scheduler*>[]> schedulers_;
+  std::unique_ptr<scheduler*[]> schedulers_;  // each worker's, while it runs; under publishing_
+  std::mutex publishing_;
   std::vector<std::unique_ptr<detail::load_worker>> workers_;
   std::vector<std::thread> threads_;
   std::mutex mutex_;

@@ -16,10 +16,10 @@
 #include <string>
 #include <string_view>
 
-#include "detail/ascii.hpp"
-#include "detail/splitmix64.hpp"
-#include "or_error.hpp"
-#include "url.hpp"
+#include <uring_cannon/detail/ascii.hpp>
+#include <uring_cannon/detail/splitmix64.hpp>
+#include <uring_cannon/or_error.hpp>
+#include <uring_cannon/url.hpp>
 
 namespace uring_cannon::http {
 

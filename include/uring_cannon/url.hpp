@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "detail/ascii.hpp"
-#include "or_error.hpp"
+#include <uring_cannon/detail/ascii.hpp>
+#include <uring_cannon/or_error.hpp>
 
 namespace uring_cannon {
 
