@@ -30,10 +30,22 @@ uc::load_config quick_config(std::string url, unsigned connections = 4) {
   return c;
 }
 
+/// Runs `c`, and checks the books that every run must balance.
 uc::load_results run(const uc::load_config& c) {
   auto plan = uc::prepare_load(c);
   REQUIRE(plan.ok());
-  return uc::run_load(std::move(*plan));
+  auto r = uc::run_load(std::move(*plan));
+  const auto& books = r.accounting;
+  INFO("sent " << books.requests_sent << " answered " << books.answered << " abandoned " << books.abandoned
+               << " in flight " << books.in_flight);
+  CHECK(books.balanced());
+  CHECK(books.requests_sent >= r.requests);
+  CHECK(books.answered >= r.responses);
+  CHECK(books.in_flight <= std::uint64_t(c.connections) * std::min(c.pipeline, 64u));
+  CHECK(r.ttfb.count() == r.latency.count());
+  CHECK(r.ttfb.max_us() <= r.latency.max_us());
+  CHECK(r.ttfb.sum_us() <= r.latency.sum_us());
+  return r;
 }
 
 /// A temporary file holding `text`, removed at the end of the test.

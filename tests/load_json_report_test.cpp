@@ -47,6 +47,7 @@ uc::load_results base_results() {
   r.reconnects = 7;
   for (std::uint64_t i = 0; i < 264264; ++i) r.latency.record_us(40 + i % 50 + (i % 1000 == 0 ? 150 : 0));
   r.responses_per_second = {132000, 132264};
+  r.accounting = {264300, 264280, 12, 8};
   return r;
 }
 
@@ -54,7 +55,8 @@ const std::vector<std::string> gcannon_http_keys = {
     "version",  "target",    "mode",          "connections", "threads",    "pipeline_depth",
     "duration_sec", "elapsed_sec", "requests", "responses",   "rps",        "bandwidth_bps",
     "bytes_read", "latency_us", "status",      "errors",      "reconnects"};
-const std::vector<std::string> ucannon_extra_keys = {"tool", "duration_ms", "interrupted", "responses_per_second"};
+const std::vector<std::string> ucannon_extra_keys = {"tool", "duration_ms", "interrupted", "accounting",
+                                                     "responses_per_second"};
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -132,6 +134,12 @@ TEST_CASE("HTTP mode: gcannon's fields, in gcannon's order, with gcannon's types
   CHECK(doc["duration_ms"].u64() == 2000);
   CHECK(doc["interrupted"].kind == json::boolean);
   CHECK_FALSE(doc["interrupted"].flag);
+  const json& books = doc["accounting"];
+  CHECK(books.keys() == std::vector<std::string>{"requests_sent", "answered", "abandoned", "in_flight"});
+  CHECK(books["requests_sent"].u64() == 264300);
+  CHECK(books["answered"].u64() == 264280);
+  CHECK(books["abandoned"].u64() == 12);
+  CHECK(books["in_flight"].u64() == 8);
   const json& per_second = doc["responses_per_second"];
   REQUIRE(per_second.items.size() == 2);
   CHECK(per_second.items[0].u64() == 132000);

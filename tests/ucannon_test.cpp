@@ -83,6 +83,18 @@ std::uint64_t served(const server& s) {
   return parse_json(body)["requests"].u64();
 }
 
+/// ucannon's --json document, with the books every run must balance checked on the way.
+test_support::json run_json(const std::string& out) {
+  auto j = parse_json(out);
+  const auto& books = j["accounting"];
+  INFO(out);
+  CHECK(books["requests_sent"].u64() ==
+        books["answered"].u64() + books["abandoned"].u64() + books["in_flight"].u64());
+  CHECK(books["requests_sent"].u64() >= j["requests"].u64());
+  CHECK(books["answered"].u64() >= j["responses"].u64());
+  return j;
+}
+
 /// The lines of `text`.
 std::vector<std::string> lines(const std::string& text) {
   std::vector<std::string> out;
@@ -100,7 +112,7 @@ TEST_CASE("ucannon's JSON counts match what the server served", "[ucannon][integ
   const auto r = ucannon({s.url("/health"), "-c", "8", "-d", "1", "--warmup", "0", "--json"}, home);
   REQUIRE(r.exit_code == 0);
   const auto after = served(s);
-  const auto j = parse_json(r.out);
+  const auto j = run_json(r.out);
   const auto responses = j["responses"].u64();
   CHECK(responses > 100);
   // Served = counted + the last stats request + what was still in flight when the run ended.
@@ -122,7 +134,7 @@ TEST_CASE("ucannon pipelines 16 deep", "[ucannon][integration]") {
   temp_home home;
   const auto r = ucannon({s.url("/"), "-c", "4", "-d", "1", "-p", "16", "--json"}, home);
   REQUIRE(r.exit_code == 0);
-  const auto j = parse_json(r.out);
+  const auto j = run_json(r.out);
   CHECK(j["pipeline_depth"].u64() == 16);
   CHECK(j["responses"].u64() > 1000);
   CHECK(j["requests"].u64() - j["responses"].u64() <= 4 * 16);
@@ -134,7 +146,7 @@ TEST_CASE("ucannon -r 10 reconnects once per 10 responses", "[ucannon][integrati
   temp_home home;
   const auto r = ucannon({s.url("/health"), "-c", "4", "-d", "1", "-r", "10", "--json"}, home);
   REQUIRE(r.exit_code == 0);
-  const auto j = parse_json(r.out);
+  const auto j = run_json(r.out);
   const auto responses = j["responses"].u64(), reconnects = j["reconnects"].u64();
   CHECK(responses > 100);
   CHECK(reconnects + 4 >= responses / 10);
@@ -152,7 +164,7 @@ TEST_CASE("ucannon --raw rotates templates with placeholders, per-template laten
   const std::string files = a + "," + b + "," + c;
   const auto r = ucannon({"--raw", files, "-c", "3", "-d", "1", "-r", "5", "--per-tpl-latency", "--json"}, home);
   REQUIRE(r.exit_code == 0);
-  const auto j = parse_json(r.out);
+  const auto j = run_json(r.out);
   const auto& per = j["per_template"];
   REQUIRE(per.items.size() == 3);
   std::uint64_t sum = 0;
@@ -176,7 +188,7 @@ TEST_CASE("ucannon --ws echoes frames", "[ucannon][integration]") {
   temp_home home;
   const auto r = ucannon({s.url("/ws"), "--ws-msg", std::string(1000, 'w'), "-c", "4", "-d", "1", "--json"}, home);
   REQUIRE(r.exit_code == 0);
-  const auto j = parse_json(r.out);
+  const auto j = run_json(r.out);
   CHECK(j["mode"].text == "websocket");
   CHECK(j["ws_upgrades"].u64() == 4);
   CHECK(j["ws_frames"].u64() == j["responses"].u64());
@@ -198,7 +210,7 @@ TEST_CASE("an unexpected status class exits 1 with a warning", "[ucannon][integr
   CHECK(std::regex_search(r.out, std::regex(R"(WARNING: \d+/\d+ responses \(100\.0%\) had unexpected status \(expected 2xx\))")));
   const auto ok = ucannon({s.url("/status/404"), "-c", "2", "-d", "1", "-s", "404", "--json"}, home);
   CHECK(ok.exit_code == 0);
-  CHECK(parse_json(ok.out)["status"]["4xx"].u64() > 0);
+  CHECK(run_json(ok.out)["status"]["4xx"].u64() > 0);
 }
 
 TEST_CASE("large and chunked bodies are read whole", "[ucannon][integration]") {
@@ -207,7 +219,7 @@ TEST_CASE("large and chunked bodies are read whole", "[ucannon][integration]") {
   // Without a warm-up every byte of every counted response falls inside the measurement.
   const auto big = ucannon({s.url("/bin/1M"), "-c", "2", "-d", "1", "--warmup", "0", "--json"}, home);
   REQUIRE(big.exit_code == 0);
-  const auto j = parse_json(big.out);
+  const auto j = run_json(big.out);
   CHECK(j["responses"].u64() > 10);
   CHECK(j["bytes_read"].u64() >= j["responses"].u64() * (1u << 20));
   CHECK(j["bandwidth_bps"].f64() > 10e6);
@@ -215,7 +227,7 @@ TEST_CASE("large and chunked bodies are read whole", "[ucannon][integration]") {
 
   const auto chunked = ucannon({s.url("/chunked/8?size=1000"), "-c", "2", "-d", "1", "--warmup", "0", "--json"}, home);
   REQUIRE(chunked.exit_code == 0);
-  const auto k = parse_json(chunked.out);
+  const auto k = run_json(chunked.out);
   CHECK(k["responses"].u64() > 100);
   CHECK(k["bytes_read"].u64() >= k["responses"].u64() * 8000);
   CHECK(k["errors"]["read"].u64() == 0);
@@ -338,7 +350,7 @@ TEST_CASE("ucannon against a closed port reports connect errors and ends on time
   const auto r = ucannon({"http://127.0.0.1:" + std::to_string(port) + "/", "-c", "2", "-d", "1", "--json"}, home);
   CHECK(std::chrono::steady_clock::now() - started < 5s);
   REQUIRE(r.exit_code == 0);
-  const auto j = parse_json(r.out);
+  const auto j = run_json(r.out);
   CHECK(j["responses"].u64() == 0);
   CHECK(j["errors"]["connect"].u64() > 0);
 }
@@ -355,7 +367,7 @@ TEST_CASE("SIGINT stops the run early and still prints its results", "[ucannon][
   CHECK(std::chrono::steady_clock::now() - started < 3s);
   REQUIRE(code.has_value());
   CHECK(*code == 0);
-  const auto j = parse_json(run.out());
+  const auto j = run_json(run.out());
   CHECK(j["responses"].u64() > 0);
   CHECK(j["elapsed_sec"].f64() < 5);
 }

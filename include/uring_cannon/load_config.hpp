@@ -28,6 +28,7 @@ struct load_config {
   bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
+  std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
   std::chrono::milliseconds timeout{0};  ///< no byte for this long with requests outstanding: a timeout error, reconnect; 0 = off (gcannon)
 
   static constexpr unsigned max_pipeline = 64;
@@ -89,6 +90,20 @@ struct load_progress {
   std::uint64_t errors = 0;         ///< connect + read + timeout
 };
 
+/// Every request of the run and what became of it, warm-up included. For any run,
+/// requests_sent == answered + abandoned + in_flight: no request is lost from the books.
+struct load_accounting {
+  std::uint64_t requests_sent = 0;  ///< requests (or frames) handed to the kernel
+  std::uint64_t answered = 0;       ///< of those, answered by a response (or echo)
+  std::uint64_t abandoned = 0;      ///< in flight on a connection that ended (error, timeout, close)
+  std::uint64_t in_flight = 0;      ///< still unanswered when the run ended
+
+  bool balanced() const noexcept { return requests_sent == answered + abandoned + in_flight; }
+  void merge(const load_accounting& o) noexcept {
+    requests_sent += o.requests_sent; answered += o.answered; abandoned += o.abandoned; in_flight += o.in_flight;
+  }
+};
+
 /// What a run measured, after the warm-up, merged over every thread.
 struct load_results {
   std::string target;               ///< "host:port/path" as gcannon prints it (":80" left out)
@@ -102,7 +117,9 @@ struct load_results {
   std::uint64_t ws_upgrades = 0;    ///< successful WebSocket handshakes, warm-up included
   std::uint64_t ws_frames = 0;      ///< WebSocket frames received
   latency_histogram latency;
+  latency_histogram ttfb;           ///< send to the first byte of each response (WebSocket: of each echo)
   std::vector<template_results> per_template;  ///< one per raw template when there are several
+  load_accounting accounting;       ///< the books of every request, warm-up included
   std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
 

@@ -131,9 +131,10 @@ struct load_counters {
   std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
   status_counts status;
   error_counts errors;
-  latency_histogram latency;
+  latency_histogram latency, ttfb;
   std::vector<template_results> per_template;
   std::vector<std::uint64_t> per_second;
+  load_accounting accounting;
 };
 
 /// What a worker publishes for the live display: single writer, relaxed stores.
@@ -167,7 +168,8 @@ class send_time_queue {
 /// tears the coroutines down never reads freed memory.
 struct connection_state {
   int fd = -1;
-  unsigned outstanding = 0;  ///< requests (or the handshake) waiting for an answer
+  unsigned outstanding = 0;  ///< requests waiting for an answer
+  bool upgrading = false;    ///< the WebSocket handshake is waiting for its answer
   clock::time_point last_progress{};
   bool timed_out = false;
   std::vector<char> send_buffer;           ///< rendered requests or masked frames
@@ -227,6 +229,7 @@ class load_worker {
     if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
     if (!stop_requested_.load()) s.run_until(measure_end_);
     ended_ = std::min(clock::now(), measure_end_);
+    for (const auto& c : connections_) counters_.accounting.in_flight += c.outstanding;
     sched_ = nullptr;
     publish();
   }
@@ -248,9 +251,11 @@ class load_worker {
   /// One answer, completed by bytes that arrived at `arrived` (which decides whether it counts,
   /// as for those bytes), parsed at `done` (where its latency ends). WebSocket frames have no
   /// status (`status` < 0).
-  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at, int status,
-                      std::size_t tpl) noexcept {
+  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at,
+                      clock::time_point first_byte, int status, std::size_t tpl) noexcept {
+    ++counters_.accounting.answered;
     if (!measuring(arrived)) return;
+    counters_.ttfb.record(first_byte - sent_at);
     ++counters_.responses;
     if (status >= 0) counters_.status.count(status);
     counters_.latency.record(done - sent_at);
@@ -271,7 +276,9 @@ class load_worker {
     const auto now = clock::now();
     if (w.timed_out) e = ending::timeout;
     w.fd = -1;
+    counters_.accounting.abandoned += w.outstanding;
     w.outstanding = 0;
+    w.upgrading = false;
     if (!measuring(now)) return;
     switch (e) {
       case ending::planned: ++counters_.reconnects; break;
@@ -321,6 +328,7 @@ class load_worker {
     connection_state& w = connections_[index];
     http::response_parser parser;
     send_time_queue in_flight;
+    clock::time_point first_byte{};  // when the response being parsed began to arrive
     std::vector<char>& scratch = w.send_buffer;
     const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
     std::size_t tpl = (first_connection_ + index) % template_count;
@@ -344,6 +352,7 @@ class load_worker {
         in_flight.push(now, n);
         sent += n;
         w.outstanding = in_flight.size();
+        counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
         return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
       };
@@ -359,7 +368,8 @@ class load_worker {
         if (!chunk) break;  // recv error
         if (chunk->empty()) {  // end of stream: may complete a close-delimited body
           if (!w.timed_out && parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
-            count_response(now, now, in_flight.pop(), parser.last_response().status, tpl);
+            count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
+            w.outstanding = in_flight.size();
             why = ending::closed_by_peer;
           }
           break;
@@ -370,6 +380,7 @@ class load_worker {
         unsigned completed = 0;
         bool keep_alive = true, failed = false;
         while (!data.empty()) {
+          if (parser.idle()) first_byte = now;  // these bytes start the next response
           const auto r = parser.parse(data);
           data.remove_prefix(r.consumed);
           if (r.event == http::parse_event::need_more) break;
@@ -377,7 +388,8 @@ class load_worker {
             failed = true;
             break;
           }
-          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), parser.last_response().status, tpl);
+          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), first_byte,
+                         parser.last_response().status, tpl);
           ++completed;
           if (!parser.last_response().keep_alive) {
             keep_alive = false;
@@ -425,7 +437,7 @@ class load_worker {
         case websocket::decode_event::need_more: data = {}; break;
         case websocket::decode_event::message:
           if (in_flight.size() == 0) break;
-          count_response(arrived, config_.cqe_latency ? arrived : clock::now(), in_flight.pop(), -1, 0);
+          count_response(arrived, config_.cqe_latency ? arrived : clock::now(), in_flight.pop(), arrived, -1, 0);
           ++seen.echoes;
           break;
         case websocket::decode_event::ping:  // answer the latest ping (RFC 6455 5.5.3)
@@ -462,7 +474,7 @@ class load_worker {
       const std::string key = websocket::make_key(rng_.next(), rng_.next());
       w.upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
       websocket::handshake_response_parser handshake(key);
-      w.outstanding = 1;
+      w.upgrading = true;
       if (!co_await conn.send_all(w.upgrade)) {
         count_ending(why, w);
         continue;
@@ -486,6 +498,7 @@ class load_worker {
         (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
         continue;
       }
+      w.upgrading = false;
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
       if (greeting.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))) {
         count_ending(why, w);
@@ -502,6 +515,7 @@ class load_worker {
         in_flight.push(now, n);
         sent += n;
         w.outstanding = in_flight.size();
+        counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
@@ -552,7 +566,7 @@ class load_worker {
       (void)co_await sleep_for(*sched_, period);
       const auto now = clock::now();
       for (auto& w : connections_) {
-        if (w.fd >= 0 && w.outstanding > 0 && !w.timed_out && now - w.last_progress > config_.timeout) {
+        if (w.fd >= 0 && (w.outstanding > 0 || w.upgrading) && !w.timed_out && now - w.last_progress > config_.timeout) {
           w.timed_out = true;
           ::shutdown(w.fd, SHUT_RDWR);
         }
@@ -672,6 +686,8 @@ class load_runner {
       r.status.merge(c.status);
       r.errors.merge(c.errors);
       r.latency.merge(c.latency);
+      r.ttfb.merge(c.ttfb);
+      r.accounting.merge(c.accounting);
       if (r.per_template.empty()) {
         r.per_template = c.per_template;
       } else {

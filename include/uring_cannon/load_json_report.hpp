@@ -148,6 +148,9 @@ inline std::string format_json(const load_config& config, const load_results& r)
   o += ",\n  \"tool\": \"ucannon\"";
   o += ",\n  \"duration_ms\": " + u(static_cast<std::uint64_t>(config.duration.count() < 0 ? 0 : config.duration.count()));
   o += std::string(",\n  \"interrupted\": ") + (r.interrupted ? "true" : "false");
+  const load_accounting& books = r.accounting;
+  o += ",\n  \"accounting\": {\"requests_sent\": " + u(books.requests_sent) + ", \"answered\": " + u(books.answered) +
+       ", \"abandoned\": " + u(books.abandoned) + ", \"in_flight\": " + u(books.in_flight) + "}";
   o += ",\n  \"responses_per_second\": [";
   for (std::size_t i = 0; i < r.responses_per_second.size(); ++i) {
     if (i > 0) o += ", ";
