@@ -2,6 +2,7 @@
 # Installs what is missing, builds everything and runs every test:
 #   gcc       CMake, g++, -Werror, the whole suite
 #   sanitize  CMake, clang++, AddressSanitizer + UndefinedBehaviorSanitizer, the whole suite
+#   thread    CMake, clang++, ThreadSanitizer: the multi-threaded paths (engine, ucannon, server)
 #   meson     meson, clang++, -Werror, the whole suite
 #   consumers find_package, add_subdirectory, pkg-config and a meson subproject, each built and run
 #   fuzz      every libFuzzer target, a bounded run on its seed corpus
@@ -12,7 +13,7 @@ root=$PWD
 jobs=$(nproc)
 stages=("$@")
 if [ ${#stages[@]} -eq 0 ]; then
-  stages=(gcc sanitize meson consumers)
+  stages=(gcc sanitize thread meson consumers)
   [ -x tests/fuzz/run.sh ] && stages+=(fuzz)  # the fuzz targets come with the protocol layer
 fi
 
@@ -39,6 +40,15 @@ for stage in "${stages[@]}"; do
       cmake_suite sanitize clang++ -DCMAKE_BUILD_TYPE=Debug -DURING_CANNON_SANITIZE=address,undefined \
         -DURING_CANNON_BUILD_BENCHMARKS=OFF
       unset ASAN_OPTIONS UBSAN_OPTIONS ;;
+    thread)
+      banner "clang++ with ThreadSanitizer: engine, ucannon and ucannon-server"
+      dir=build/thread
+      cmake -S . -B "$dir" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DURING_CANNON_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+        -DURING_CANNON_SANITIZE=thread -DURING_CANNON_BUILD_BENCHMARKS=OFF >/dev/null
+      cmake --build "$dir" -j "$jobs" --target uring_cannon_tests ucannon ucannon-server
+      # The bundled binaries are built with TSan too, and a report makes them exit non-zero.
+      TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        "$dir/tests/uring_cannon_tests" "[load],[ucannon],[ucannon-server],[echo],[scheduler]" ;;
     meson)
       banner "meson with clang++"
       if [ ! -d build/meson ]; then

@@ -2,6 +2,7 @@
 // request loop allocates nothing once it is warm.
 #include <uring_cannon.hpp>
 
+#include "support/allocation_counter.hpp"
 #include "support/loopback.hpp"
 
 #include <catch2/catch.hpp>
@@ -19,27 +20,6 @@
 namespace uc = uring_cannon;
 using namespace std::chrono_literals;
 
-// Counts every global allocation on this thread (the counting allocator of the steady-state test).
-namespace {
-thread_local std::uint64_t allocations = 0;
-}
-#if defined(__SANITIZE_ADDRESS__)
-#define URING_CANNON_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define URING_CANNON_UNDER_ASAN 1
-#endif
-#endif
-#ifndef URING_CANNON_UNDER_ASAN
-#define URING_CANNON_COUNT_ALLOCATIONS 1
-void* operator new(std::size_t size) {
-  ++allocations;
-  if (void* p = std::malloc(size ? size : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
 
 namespace {
 
@@ -124,11 +104,11 @@ struct steady_state {
     if (!co_await one_round_trip(conn, incoming)) co_return;  // a helper coroutine per request
     if (++state.round_trips == warmup) {
       state.marked = true;
-      state.allocations_at_mark = allocations;
+      state.allocations_at_mark = test_support::allocations_on_this_thread();
       state.round_trips_at_mark = state.round_trips;
     }
     if (state.round_trips == total) {
-      state.allocations_at_end = allocations;  // before connections wind down
+      state.allocations_at_end = test_support::allocations_on_this_thread();  // before connections wind down
       s.stop();
     }
   }
@@ -168,9 +148,10 @@ TEST_CASE("10 000 concurrent echo connections on one thread", "[echo][load]") {
 }
 
 TEST_CASE("a warm request loop makes zero heap allocations per request", "[echo][alloc]") {
-#ifndef URING_CANNON_COUNT_ALLOCATIONS
-  WARN("allocation counting is off under AddressSanitizer (frames are not recycled there)");
-#else
+  if (!test_support::counting_allocations()) {
+    WARN("allocation counting is off under the sanitizers (their runtimes own operator new)");
+    return;
+  }
   uc::scheduler s;
   auto& buffers = s.make_buffer_ring(1024, 2048);
   auto l = test_support::loopback_listener();
@@ -185,5 +166,4 @@ TEST_CASE("a warm request loop makes zero heap allocations per request", "[echo]
   INFO(allocated << " allocations over " << requests << " requests");
   CHECK(requests >= total - warmup);
   CHECK(allocated == 0);
-#endif
 }

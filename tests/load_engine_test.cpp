@@ -1,6 +1,7 @@
 // The load engine against an in-process scripted server: counts that match the server's,
 // pipelining, reconnects, templates, and every way a server can misbehave, each ending on time.
 
+#include "support/allocation_counter.hpp"
 #include "support/scripted_server.hpp"
 
 #include <uring_cannon.hpp>
@@ -275,4 +276,36 @@ TEST_CASE("threads split the connections and their counts merge", "[load]") {
   CHECK(r.responses > 100);
   CHECK(r.latency.count() == r.responses);
   CHECK(server.accepted() == 5);
+}
+
+TEST_CASE("the engine makes no heap allocation per request", "[load][alloc]") {
+  if (!test_support::counting_allocations()) {
+    WARN("allocation counting is off under the sanitizers (their runtimes own operator new)");
+    return;
+  }
+  scripted_server server;
+  // One worker on this thread, for a short and a long run: the set-up allocates the same in both,
+  // so whatever the long run allocates beyond the short one is the cost of its extra requests.
+  auto measure = [&](std::chrono::milliseconds duration) {
+    auto c = quick_config(server.url(), 8);
+    c.duration = duration;
+    c.pipeline = 4;
+    auto plan = uc::prepare_load(c);
+    REQUIRE(plan.ok());
+    std::atomic<std::uint64_t> sequence{0};
+    uc::detail::load_live_counters live;
+    const auto start = uc::clock::now() + c.warmup;
+    uc::detail::load_worker worker(*plan, 0, c.connections, start, start + c.duration, sequence, live);
+    uc::scheduler* published = nullptr;
+    std::mutex publishing;
+    const auto before = test_support::allocations_on_this_thread();
+    worker.run(published, publishing);
+    return std::pair(test_support::allocations_on_this_thread() - before, worker.counters().accounting.answered);
+  };
+  const auto [short_allocations, short_responses] = measure(200ms);
+  const auto [long_allocations, long_responses] = measure(800ms);
+  INFO("short run: " << short_allocations << " allocations, " << short_responses << " responses; long run: "
+                     << long_allocations << " allocations, " << long_responses << " responses");
+  REQUIRE(long_responses > short_responses + 5000);
+  CHECK(long_allocations <= short_allocations + 16);  // a few timing-dependent queue growths, not one per request
 }
