@@ -94,9 +94,9 @@ int run(const uc::cli_options& options) {
   std::vector<uc::run_record> history;
   if (auto saved = uc::append_history(history_path, uc::make_run_record(config, results))) history = std::move(*saved);
 
-  if (options.json) print(stdout, uc::format_json(config, results));
+  if (options.json) print(stdout, uc::format_json(config, results, {.histogram = options.histogram}));
   else if (options.tui) print(stdout, uc::format_tui_results(config, results, history, colour, options.buckets));
-  else print(stdout, uc::format_text_results(config, results));
+  else print(stdout, uc::format_text_results(config, results, {.latency_details = options.latency_details}));
   return results.exit_code(config.expected_status);
 }
 

@@ -7269,7 +7269,8 @@ struct load_config {
   bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
-  std::chrono::milliseconds timeout{0};  ///< no byte for this long with requests outstanding: a timeout error, reconnect; 0 = off (gcannon)
+  std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
+  std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
 
   static constexpr unsigned max_pipeline = 64;
   static constexpr std::uint32_t min_recv_buffer_size = 512;
@@ -7308,7 +7309,7 @@ struct status_counts {
 struct error_counts {
   std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
   std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or refused upgrade
-  std::uint64_t timeout = 0;  ///< no byte arrived for load_config::timeout while requests were outstanding
+  std::uint64_t timeout = 0;  ///< a response (or the upgrade) not complete load_config::timeout after its request was sent
   void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
   std::uint64_t total() const noexcept { return connect + read + timeout; }
 };
@@ -7330,6 +7331,20 @@ struct load_progress {
   std::uint64_t errors = 0;         ///< connect + read + timeout
 };
 
+/// Every request of the run and what became of it, warm-up included. For any run,
+/// requests_sent == answered + abandoned + in_flight: no request is lost from the books.
+struct load_accounting {
+  std::uint64_t requests_sent = 0;  ///< requests (or frames) handed to the kernel
+  std::uint64_t answered = 0;       ///< of those, answered by a response (or echo)
+  std::uint64_t abandoned = 0;      ///< in flight on a connection that ended (error, timeout, close)
+  std::uint64_t in_flight = 0;      ///< still unanswered when the run ended
+
+  bool balanced() const noexcept { return requests_sent == answered + abandoned + in_flight; }
+  void merge(const load_accounting& o) noexcept {
+    requests_sent += o.requests_sent; answered += o.answered; abandoned += o.abandoned; in_flight += o.in_flight;
+  }
+};
+
 /// What a run measured, after the warm-up, merged over every thread.
 struct load_results {
   std::string target;               ///< "host:port/path" as gcannon prints it (":80" left out)
@@ -7343,7 +7358,9 @@ struct load_results {
   std::uint64_t ws_upgrades = 0;    ///< successful WebSocket handshakes, warm-up included
   std::uint64_t ws_frames = 0;      ///< WebSocket frames received
   latency_histogram latency;
+  latency_histogram ttfb;           ///< send to the first byte of each response (WebSocket: of each echo)
   std::vector<template_results> per_template;  ///< one per raw template when there are several
+  load_accounting accounting;       ///< the books of every request, warm-up included
   std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
 
@@ -7476,9 +7493,10 @@ struct load_counters {
   std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
   status_counts status;
   error_counts errors;
-  latency_histogram latency;
+  latency_histogram latency, ttfb;
   std::vector<template_results> per_template;
   std::vector<std::uint64_t> per_second;
+  load_accounting accounting;
 };
 
 /// What a worker publishes for the live display: single writer, relaxed stores.
@@ -7493,6 +7511,7 @@ class send_time_queue {
   void push(clock::time_point t, unsigned n) noexcept {
     for (unsigned i = 0; i < n; ++i) times_[(head_ + size_++) % times_.size()] = t;
   }
+  clock::time_point front() const noexcept { return times_[head_]; }
   clock::time_point pop() noexcept {
     const auto t = times_[head_];
     head_ = (head_ + 1) % times_.size();
@@ -7512,8 +7531,9 @@ class send_time_queue {
 /// tears the coroutines down never reads freed memory.
 struct connection_state {
   int fd = -1;
-  unsigned outstanding = 0;  ///< requests (or the handshake) waiting for an answer
-  clock::time_point last_progress{};
+  unsigned outstanding = 0;  ///< requests waiting for an answer
+  bool upgrading = false;    ///< the WebSocket handshake is waiting for its answer
+  clock::time_point waiting_since{};  ///< when the oldest unanswered request (or the upgrade) was sent
   bool timed_out = false;
   std::vector<char> send_buffer;           ///< rendered requests or masked frames
   std::array<char, 256> control{};         ///< pong and close frames
@@ -7572,6 +7592,7 @@ class load_worker {
     if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
     if (!stop_requested_.load()) s.run_until(measure_end_);
     ended_ = std::min(clock::now(), measure_end_);
+    for (const auto& c : connections_) counters_.accounting.in_flight += c.outstanding;
     sched_ = nullptr;
     publish();
   }
@@ -7593,9 +7614,11 @@ class load_worker {
   /// One answer, completed by bytes that arrived at `arrived` (which decides whether it counts,
   /// as for those bytes), parsed at `done` (where its latency ends). WebSocket frames have no
   /// status (`status` < 0).
-  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at, int status,
-                      std::size_t tpl) noexcept {
+  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at,
+                      clock::time_point first_byte, int status, std::size_t tpl) noexcept {
+    ++counters_.accounting.answered;
     if (!measuring(arrived)) return;
+    counters_.ttfb.record(first_byte - sent_at);
     ++counters_.responses;
     if (status >= 0) counters_.status.count(status);
     counters_.latency.record(done - sent_at);
@@ -7609,6 +7632,12 @@ class load_worker {
     }
   }
 
+  /// Publishes what the timeout sweep needs: how many requests wait, and since when the oldest.
+  static void track(connection_state& w, const send_time_queue& in_flight) noexcept {
+    w.outstanding = in_flight.size();
+    if (in_flight.size() > 0) w.waiting_since = in_flight.front();
+  }
+
   /// Why a connection ended, counted once when it does.
   enum class ending { planned, error, timeout, closed_by_peer };
 
@@ -7616,7 +7645,9 @@ class load_worker {
     const auto now = clock::now();
     if (w.timed_out) e = ending::timeout;
     w.fd = -1;
+    counters_.accounting.abandoned += w.outstanding;
     w.outstanding = 0;
+    w.upgrading = false;
     if (!measuring(now)) return;
     switch (e) {
       case ending::planned: ++counters_.reconnects; break;
@@ -7641,7 +7672,6 @@ class load_worker {
     }
     w.fd = made->fd();
     w.timed_out = false;
-    w.last_progress = clock::now();
     co_return std::move(*made);
   }
 
@@ -7666,6 +7696,7 @@ class load_worker {
     connection_state& w = connections_[index];
     http::response_parser parser;
     send_time_queue in_flight;
+    clock::time_point first_byte{};  // when the response being parsed began to arrive
     std::vector<char>& scratch = w.send_buffer;
     const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
     std::size_t tpl = (first_connection_ + index) % template_count;
@@ -7688,7 +7719,8 @@ class load_worker {
         const auto now = clock::now();
         in_flight.push(now, n);
         sent += n;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
+        counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
         return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
       };
@@ -7704,17 +7736,18 @@ class load_worker {
         if (!chunk) break;  // recv error
         if (chunk->empty()) {  // end of stream: may complete a close-delimited body
           if (!w.timed_out && parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
-            count_response(now, now, in_flight.pop(), parser.last_response().status, tpl);
-            why = ending::closed_by_peer;
+            count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
+            track(w, in_flight);
+            why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;  // stranded requests are lost
           }
           break;
         }
-        w.last_progress = now;
         if (measuring(now)) counters_.bytes_read += chunk->size();
         std::string_view data = chunk->chars();
         unsigned completed = 0;
         bool keep_alive = true, failed = false;
         while (!data.empty()) {
+          if (parser.idle()) first_byte = now;  // these bytes start the next response
           const auto r = parser.parse(data);
           data.remove_prefix(r.consumed);
           if (r.event == http::parse_event::need_more) break;
@@ -7722,7 +7755,8 @@ class load_worker {
             failed = true;
             break;
           }
-          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), parser.last_response().status, tpl);
+          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), first_byte,
+                         parser.last_response().status, tpl);
           ++completed;
           if (!parser.last_response().keep_alive) {
             keep_alive = false;
@@ -7731,15 +7765,15 @@ class load_worker {
         }
         chunk->reset();  // the buffer goes back before we send
         answered += completed;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
         publish();
         if (failed) break;
         if (answered >= per_connection) {
           why = ending::planned;
           break;
         }
-        if (!keep_alive) {
-          why = ending::closed_by_peer;
+        if (!keep_alive) {  // the server said it closes: requests still in flight behind it are lost
+          why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;
           break;
         }
         const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
@@ -7770,7 +7804,7 @@ class load_worker {
         case websocket::decode_event::need_more: data = {}; break;
         case websocket::decode_event::message:
           if (in_flight.size() == 0) break;
-          count_response(arrived, config_.cqe_latency ? arrived : clock::now(), in_flight.pop(), -1, 0);
+          count_response(arrived, config_.cqe_latency ? arrived : clock::now(), in_flight.pop(), arrived, -1, 0);
           ++seen.echoes;
           break;
         case websocket::decode_event::ping:  // answer the latest ping (RFC 6455 5.5.3)
@@ -7807,7 +7841,8 @@ class load_worker {
       const std::string key = websocket::make_key(rng_.next(), rng_.next());
       w.upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
       websocket::handshake_response_parser handshake(key);
-      w.outstanding = 1;
+      w.upgrading = true;
+      w.waiting_since = clock::now();
       if (!co_await conn.send_all(w.upgrade)) {
         count_ending(why, w);
         continue;
@@ -7818,7 +7853,6 @@ class load_worker {
         auto chunk = co_await incoming.next();
         if (!chunk || chunk->empty()) break;
         const auto now = clock::now();
-        w.last_progress = now;
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
         if (r.event == websocket::handshake_event::need_more) continue;
@@ -7831,6 +7865,7 @@ class load_worker {
         (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
         continue;
       }
+      w.upgrading = false;
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
       if (greeting.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))) {
         count_ending(why, w);
@@ -7846,7 +7881,8 @@ class load_worker {
                                                  std::uint32_t(rng_.next()));
         in_flight.push(now, n);
         sent += n;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
+        counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
@@ -7859,12 +7895,11 @@ class load_worker {
         auto chunk = co_await incoming.next();
         if (!chunk || chunk->empty()) break;
         const auto now = clock::now();
-        w.last_progress = now;
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
         chunk->reset();
         answered += seen.echoes;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
         publish();
         if (seen.failed) break;
         if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
@@ -7887,9 +7922,10 @@ class load_worker {
     }
   }
 
-  /// One loop-level timer instead of a timeout per operation: a connection that waits longer than
-  /// config.timeout for an answer is shut down; its reader sees the end of stream and counts a
-  /// timeout.
+  /// One loop-level timer instead of a timeout per operation: a connection whose oldest request
+  /// (or upgrade) has waited longer than config.timeout for its answer is shut down; its reader
+  /// sees the end of stream and counts a timeout. A response that trickles in slower than that
+  /// times out too.
   task<> sweep_timeouts() {
     const auto period = std::clamp<clock::duration>(config_.timeout / 4, std::chrono::milliseconds(10),
                                                     std::chrono::milliseconds(250));
@@ -7897,7 +7933,7 @@ class load_worker {
       (void)co_await sleep_for(*sched_, period);
       const auto now = clock::now();
       for (auto& w : connections_) {
-        if (w.fd >= 0 && w.outstanding > 0 && !w.timed_out && now - w.last_progress > config_.timeout) {
+        if (w.fd >= 0 && (w.outstanding > 0 || w.upgrading) && !w.timed_out && now - w.waiting_since > config_.timeout) {
           w.timed_out = true;
           ::shutdown(w.fd, SHUT_RDWR);
         }
@@ -8017,6 +8053,8 @@ class load_runner {
       r.status.merge(c.status);
       r.errors.merge(c.errors);
       r.latency.merge(c.latency);
+      r.ttfb.merge(c.ttfb);
+      r.accounting.merge(c.accounting);
       if (r.per_template.empty()) {
         r.per_template = c.per_template;
       } else {
@@ -8088,13 +8126,22 @@ inline load_results run_load(load_plan plan) {
 //  * ucannon: `-c` below `-t` is an error (exit 2) rather than a silent clamp: every thread needs
 //    at least one connection, and quietly running fewer threads than asked would skew a benchmark.
 //  * ucannon: `--json` wins over `--tui` (gcannon drew its progress bar into the JSON stream).
+//  * ucannon: `--percentiles 50,90,99.9` fills load_config::percentiles: a comma list of at most
+//    20 plain decimals (digits, optionally a point and more digits; no sign, no exponent, no
+//    empty item), each above 0 and at most 100, exit 2 otherwise. A repeat of an earlier value
+//    ("99.9,99.90") is dropped; the last --percentiles wins. The reports key them by
+//    percentile_label() (load_text_report.hpp): the text as typed, less superfluous zeros.
 
 
+#include <charconv>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 namespace uring_cannon {
@@ -8108,8 +8155,11 @@ struct cli_options {
   bool help = false;           ///< --help / -h: print cli_help() on stdout, exit 0
   bool version = false;        ///< --version / -V: print cli_version() on stdout, exit 0
   int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
+  bool latency_details = false;  ///< --latency: TTFB row and min/max/stddev in the text report
+  bool histogram = false;      ///< --histogram: the latency buckets in --json
 
   static constexpr int max_buckets = 100;
+  static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
   static constexpr unsigned max_connections = 1'000'000;
   static constexpr unsigned max_threads = 1024;
   static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
@@ -8136,7 +8186,8 @@ inline std::string cli_usage() {
   return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
          "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
-         "[--warmup <duration>] [--clear-history] [--help] [--version]\n";
+         "[--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
+         "[--version]\n";
 }
 
 /// The --help text: every flag, its default, the duration syntax and the exit statuses.
@@ -8164,7 +8215,7 @@ Load                                                                      defaul
   --ws                  WebSocket echo mode: upgrade, then text frames      off
   --ws-msg TEXT         WebSocket payload; implies --ws                     hello
   --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
-  --timeout D           no byte for D with requests outstanding: a          0 (off)
+  --timeout D           a response not complete D after its request: a      0 (off)
                         timeout error, and the connection is reopened
   --warmup D            excluded from every count and histogram; 0 = none   100ms
   --cqe-latency         stop the latency clock when the completion          off
@@ -8178,6 +8229,16 @@ Output
                         histogram and run-history charts. Colour only on a terminal; NO_COLOR
                         (set and non-empty) or TERM=dumb turn it off
   -b, --buckets N       histogram bars in --tui, 1..100 (more: 100)         10
+  --percentiles LIST    extra percentiles, e.g. 50,90,99.9,99.99 (at most   none
+                        20, each above 0 and at most 100): a table of
+                        latency and time to first byte (TTFB) after the text
+                        report and in --tui; "percentiles_us" (and
+                        "ttfb_percentiles_us") in --json, keyed as written
+  --latency             text report: a TTFB row under the latency row and   off
+                        a line of latency min/max/stddev (without it the
+                        text is gcannon's; --json and --tui always have them)
+  --histogram           --json: "histogram_us", the non-empty latency       off
+                        buckets as [lower_us, count] (they sum to samples)
   --clear-history       delete the run history (~/.ucannon/history.bin) and exit
   -h, --help            print this help and exit
   -V, --version         print the version and exit
@@ -8193,8 +8254,8 @@ Exit status
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
-     100..599, -d 0, ...), an unknown duration unit, a missing value, or
-     -c below -t (each thread needs a connection)
+     100..599, -d 0, ...), an unknown duration unit, a missing value, a bad --percentiles
+     list, or -c below -t (each thread needs a connection)
 )";
   return text;
 }
@@ -8219,6 +8280,42 @@ inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexc
   return *value * scale;
 }
 
+// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
+// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
+inline std::optional<double> cli_percentile(std::string_view item) noexcept {
+  if (item.empty() || item.size() > 16) return std::nullopt;
+  const std::size_t dot = item.find('.');
+  const std::string_view whole = item.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : item.substr(dot + 1);
+  auto all_digits = [](std::string_view t) {
+    if (t.empty()) return false;
+    for (char c : t)
+      if (!is_digit(c)) return false;
+    return true;
+  };
+  if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction))) return std::nullopt;
+  double p = 0;
+  const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), p, std::chars_format::fixed);
+  if (ec != std::errc() || end != item.data() + item.size() || !(p > 0.0 && p <= 100.0)) return std::nullopt;
+  return p;
+}
+
+// "50,90,99.9" -> {50, 90, 99.9}, repeats dropped; nullopt for any bad item or too many.
+inline std::optional<std::vector<double>> cli_percentile_list(std::string_view text) {
+  std::vector<double> list;
+  std::size_t items = 0;
+  for (;;) {
+    const auto comma = text.find(',');
+    const auto p = cli_percentile(text.substr(0, comma));
+    if (!p || ++items > cli_options::max_percentiles) return std::nullopt;
+    bool repeat = false;
+    for (double seen : list) repeat = repeat || seen == *p;
+    if (!repeat) list.push_back(*p);
+    if (comma == std::string_view::npos) return list;
+    text.remove_prefix(comma + 1);
+  }
+}
+
 inline std::string cli_value_error(std::string_view flag, std::string_view expects, std::string_view value) {
   return "Error: " + std::string(flag) + " expects " + std::string(expects) + ", got '" + std::string(value) +
          "'\n";
@@ -8230,8 +8327,14 @@ inline std::string cli_value_error(std::string_view flag, std::string_view expec
 /// unit, ms, s (default), m or h, at most a year. Zero is accepted (callers that need more say so).
 inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const auto ms = detail::cli_duration_ms(text);
-  if (!ms) return or_error<std::chrono::milliseconds>::failure(
-      "'" + std::string(text) + "' is not a duration such as 10, 10s, 500ms, 2m or 1h");
+  if (!ms) {
+    // Appended piece by piece: g++ 12 at -O3 misreads `"'" + std::string(...)` as an overlapping
+    // memcpy (-Wrestrict, a known false positive).
+    std::string message(1, '\'');
+    message += text;
+    message += "' is not a duration such as 10, 10s, 500ms, 2m or 1h";
+    return or_error<std::chrono::milliseconds>::failure(std::move(message));
+  }
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
 }
 
@@ -8273,6 +8376,8 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     else if (flag == "--json") toggle = &o.json;
     else if (flag == "--cqe-latency") toggle = &c.cqe_latency;
     else if (flag == "--per-tpl-latency") toggle = &c.per_template_latency;
+    else if (flag == "--latency") toggle = &o.latency_details;
+    else if (flag == "--histogram") toggle = &o.histogram;
     else if (flag == "--clear-history") toggle = &o.clear_history;
     else if (flag == "--help" || flag == "-h") toggle = &o.help;
     else if (flag == "--version" || flag == "-V") toggle = &o.version;
@@ -8287,7 +8392,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
                        flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
                        flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
-                       flag == "--timeout" || flag == "--warmup";
+                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -8353,6 +8458,12 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
       }
       if (files.empty()) return bad("a comma-separated list of raw request files");
       c.raw_files = std::move(files);  // the last --raw wins, as in gcannon
+    } else if (flag == "--percentiles") {
+      auto list = detail::cli_percentile_list(value);
+      if (!list)
+        return bad("a comma-separated list of at most 20 percentiles, each above 0 and at most 100, "
+                   "such as 50,90,99.9");
+      c.percentiles = std::move(*list);  // the last --percentiles wins
     } else if (flag == "--ws-msg") {
       c.ws_message = std::string(value);
       c.websocket = true;
@@ -8396,6 +8507,12 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
 // `N.NNK`, `N.NNM`; bandwidth `NB/s`, `N.NNKB/s`, `N.NNMB/s`, `N.NNGB/s` (powers of 1024). The
 // formatters are public and locale-independent (a program that calls setlocale() still prints
 // "1.50ms", never "1,50ms"); load_json_report.hpp and load_tui.hpp share them.
+//
+// ucannon's additions appear only when asked for, so a plain run's text is gcannon's byte for
+// byte: text_report_options::latency_details (--latency) adds a TTFB row under the latency row and
+// a `Latency min/max/stddev:` line under the table; load_config::percentiles (--percentiles) adds
+// a table of the requested percentiles, latency and TTFB, after gcannon's lines (before the
+// unexpected-status warning, which stays last). Neither puts "Latency" before the latency row.
 
 
 #include <algorithm>
@@ -8407,6 +8524,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace uring_cannon {
 
@@ -8470,7 +8588,86 @@ inline std::uint64_t average_latency_us(const latency_histogram& h) noexcept {
   return h.count() == 0 ? 0 : h.sum_us() / h.count();
 }
 
+/// `min / max / stddev` of `h` as latencies ("38us / 21.90ms / 1.21ms"): the exact smallest and
+/// largest samples, and the standard deviation rounded to whole microseconds. "0us / 0us / 0us"
+/// when empty.
+inline std::string format_latency_spread(const latency_histogram& h) {
+  return format_latency(h.min_us()) + " / " + format_latency(h.max_us()) + " / " +
+         format_latency(truncate_to_u64(h.stddev_us() + 0.5));
+}
+
+// ---- requested percentiles (--percentiles) -----------------------------------------------------
+
+/// `p` as the shortest decimal that reads back as the same double, never with an exponent
+/// ("99.9", "50", "0.001"): the key --json writes and the label the tables show. For a percentile
+/// typed with at most 15 significant digits this is the text as typed, less superfluous zeros
+/// ("99.90" and "099.9" both give "99.9"). "" for a value that is not finite.
+inline std::string percentile_label(double p) {
+  if (!std::isfinite(p)) return {};
+  char buffer[400];  // the longest fixed form of a double up to 100, with room to spare
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, p, std::chars_format::fixed);
+  if (ec != std::errc()) return {};
+  return std::string(buffer, end);
+}
+
+/// The quantile (p / 100) that a percentile label stands for, read from its decimal text with the
+/// point moved two places left: "99.9" gives exactly the double 0.999, the literal gcannon's p99.9
+/// column uses, so a requested percentile that coincides with a fixed column reports the same
+/// number (dividing the double 99.9 by 100 can land one ulp off and pick another rank). NaN for
+/// text that is not a plain decimal.
+inline double percentile_label_quantile(std::string_view label) {
+  const std::size_t dot = std::min(label.find('.'), label.size());
+  const std::string_view whole = label.substr(0, dot);
+  const std::string_view fraction = dot < label.size() ? label.substr(dot + 1) : std::string_view{};
+  if (whole.empty()) return std::nan("");
+  std::string text;
+  if (whole.size() <= 2) {
+    text = "0.";
+    text.append(2 - whole.size(), '0');
+    text += whole;
+  } else {
+    text = whole.substr(0, whole.size() - 2);
+    text += '.';
+    text += whole.substr(whole.size() - 2);
+  }
+  text += fraction;
+  double q = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), q, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nan("");
+  return q;
+}
+
+/// One percentile the run was asked to report.
+struct requested_percentile {
+  std::string label;  ///< percentile_label(): the JSON key, and "p" + label in the tables
+  double quantile;    ///< for latency_histogram::quantile_us()
+};
+
+/// load_config::percentiles as the reports show them: in the order given, each finite value in
+/// (0, 100] once; later duplicates and anything out of range are left out (parse_cli rejects
+/// those already; a hand-filled config may hold anything).
+inline std::vector<requested_percentile> requested_percentiles(const load_config& config) {
+  std::vector<requested_percentile> out;
+  for (const double p : config.percentiles) {
+    if (!(p > 0.0 && p <= 100.0)) continue;
+    std::string label = percentile_label(p);
+    const double q = percentile_label_quantile(label);
+    if (label.empty() || std::isnan(q)) continue;
+    bool seen = false;
+    for (const auto& r : out) seen = seen || r.label == label;
+    if (!seen) out.push_back({std::move(label), q});
+  }
+  return out;
+}
+
 // ---- the report ------------------------------------------------------------------------------
+
+/// ucannon's additions to the text report. Off by default: the text is then gcannon's.
+struct text_report_options {
+  /// --latency: a TTFB row under the latency row, and latency min / max / standard deviation on
+  /// the line after the table.
+  bool latency_details = false;
+};
 
 namespace detail::report {
 
@@ -8485,6 +8682,15 @@ inline std::string pad_right(std::string_view text, std::size_t width) {
   std::string out(text);
   if (out.size() < width) out.append(width - out.size(), ' ');
   return out;
+}
+
+// A row of gcannon's table: `label` (already padded to 14 columns), then avg, p50, p90, p99 and
+// p99.9, each right-aligned in 6 columns three spaces apart.
+inline std::string latency_table_row(std::string_view label, const latency_histogram& h) {
+  std::string row(label);
+  row += pad_left(format_latency(average_latency_us(h)), 6);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) row += "   " + pad_left(format_latency(h.quantile_us(q)), 6);
+  return row + "\n";
 }
 
 }  // namespace detail::report
@@ -8538,16 +8744,44 @@ inline std::string format_unexpected_status_warning(const load_config& config, c
          "%) had unexpected status (expected " + std::to_string(config.expected_status / 100) + "xx)\n";
 }
 
+/// The table of load_config::percentiles (see requested_percentiles()), latency and time to first
+/// byte, with a blank line before it; "" when none were asked for:
+///
+///   Percentile    Latency       TTFB
+///   p50             402us      120us
+///   p99.99        21.80ms     3.10ms
+inline std::string format_text_percentiles(const load_config& config, const load_results& r) {
+  const auto wanted = requested_percentiles(config);
+  if (wanted.empty()) return {};
+  std::size_t label_width = 12;
+  for (const auto& p : wanted) label_width = std::max(label_width, p.label.size() + 3);
+  using detail::report::pad_left;
+  using detail::report::pad_right;
+  std::string out = "\n  " + pad_right("Percentile", label_width) + pad_left("Latency", 9) + "  " +
+                    pad_left("TTFB", 9) + "\n";
+  for (const auto& p : wanted) {
+    out += "  " + pad_right("p" + p.label, label_width);
+    out += pad_left(format_latency(r.latency.quantile_us(p.quantile)), 9) + "  ";
+    out += pad_left(format_latency(r.ttfb.quantile_us(p.quantile)), 9) + "\n";
+  }
+  return out;
+}
+
 /// The report printed after the run: a blank line, the latency table, the counts, and then each
 /// only when non-zero or enabled: latency overflow, reconnects, errors, "Interrupted" (ucannon),
-/// the per-template counts, the per-template latency table, and the unexpected-status warning.
-inline std::string format_text_results(const load_config& config, const load_results& r) {
+/// the per-template counts, the per-template latency table, the requested percentiles (ucannon)
+/// and the unexpected-status warning. `options` adds ucannon's latency details (see there).
+inline std::string format_text_results(const load_config& config, const load_results& r,
+                                       const text_report_options& options = {}) {
   const latency_histogram& h = r.latency;
   std::string out = "\n";
   out += "  Thread Stats   Avg      p50      p90      p99    p99.9\n";
-  out += "    Latency   " + detail::report::pad_left(format_latency(average_latency_us(h)), 6);
-  for (double q : {0.5, 0.9, 0.99, 0.999}) out += "   " + detail::report::pad_left(format_latency(h.quantile_us(q)), 6);
-  out += "\n\n";
+  out += detail::report::latency_table_row("    Latency   ", h);
+  if (options.latency_details) {
+    out += detail::report::latency_table_row("       TTFB   ", r.ttfb);
+    out += "  Latency min/max/stddev: " + format_latency_spread(h) + "\n";
+  }
+  out += "\n";
 
   const std::string elapsed = format_fixed(r.elapsed_sec, 2);
   if (config.websocket)
@@ -8606,6 +8840,7 @@ inline std::string format_text_results(const load_config& config, const load_res
     }
   }
 
+  out += format_text_percentiles(config, r);
   out += format_unexpected_status_warning(config, r);
   return out;
 }
@@ -8623,7 +8858,9 @@ inline std::string format_text_results(const load_config& config, const load_res
 //   rps, bandwidth_bps  number  2 decimals; bandwidth is bytes (not bits) per second
 //   bytes_read      integer
 //   latency_us      {avg, p50, p90, p99, p999, samples} integers (µs, lower bucket edges;
-//                   avg is the integer part of the mean), then ucannon's "max" and "overflow"
+//                   avg is the integer part of the mean), then ucannon's "max", "overflow",
+//                   "min" (exact recorded values) and "stddev" (number, 2 decimals; see
+//                   latency_histogram::stddev_us)
 //   ws_upgrades, ws_frames   integers, WebSocket mode only, right after latency_us
 //   status          {2xx, 3xx, 4xx, 5xx, other}
 //   errors          {connect, read, timeout}
@@ -8635,7 +8872,17 @@ inline std::string format_text_results(const load_config& config, const load_res
 //   tool            "ucannon"
 //   duration_ms     integer, the exact -d (duration_sec is whole seconds: -d 500ms gives 1)
 //   interrupted     boolean, stopped early (SIGINT)
+//   accounting      {requests_sent, answered, abandoned, in_flight}: every request, warm-up included
 //   responses_per_second  [integers], one per whole second of the run
+//   ttfb_us         {avg, p50, p90, p99, p999, min, max} integers: send to the first byte of each
+//                   response, with latency_us's semantics (one sample per latency sample)
+//   percentiles_us  with --percentiles: {"<percentile as written>": µs, ...} of the latency, in
+//                   the order asked (keys from percentile_label(): "50", "99.9"); a percentile
+//                   equal to a fixed column (50, 90, 99, 99.9) gives exactly that column's value
+//   ttfb_percentiles_us   with --percentiles: the same percentiles of the time to first byte
+//   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
+//                   the latency histogram's non-empty buckets in ascending order, the overflow
+//                   bucket (lower edge 5000000) last; the counts add up to latency_us.samples
 // Strings are escaped properly (gcannon wrote them raw); invalid UTF-8 becomes U+FFFD.
 
 
@@ -8644,6 +8891,7 @@ inline std::string format_text_results(const load_config& config, const load_res
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace uring_cannon {
 
@@ -8709,8 +8957,40 @@ inline std::uint64_t json_duration_sec(std::chrono::milliseconds d) noexcept {
   return rounded == 0 ? 1 : rounded;
 }
 
+/// ucannon's optional additions to the --json document.
+struct json_report_options {
+  bool histogram = false;  ///< --histogram: "histogram_us", the non-empty latency buckets
+};
+
+namespace detail::json_report {
+
+// {"50": n, "99.9": n} for the requested percentiles of `h`.
+inline std::string percentile_object(const std::vector<requested_percentile>& wanted, const latency_histogram& h) {
+  std::string o = "{";
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (i > 0) o += ", ";
+    o += json_quote(wanted[i].label) + ": " + std::to_string(h.quantile_us(wanted[i].quantile));
+  }
+  return o + "}";
+}
+
+// [[lower_us, count], ...], one bucket per line.
+inline std::string bucket_array(const latency_histogram& h) {
+  std::string o = "[";
+  bool first = true;
+  for (const latency_histogram::bucket b : h.non_empty_buckets()) {
+    o += first ? "\n    [" : ",\n    [";
+    o += std::to_string(b.lower_us) + ", " + std::to_string(b.count) + "]";
+    first = false;
+  }
+  return o + (first ? "]" : "\n  ]");
+}
+
+}  // namespace detail::json_report
+
 /// The --json document for one run (gcannon's layout, newline-terminated).
-inline std::string format_json(const load_config& config, const load_results& r) {
+inline std::string format_json(const load_config& config, const load_results& r,
+                               const json_report_options& options = {}) {
   const latency_histogram& h = r.latency;
   auto u = [](std::uint64_t v) { return std::to_string(v); };
   std::string o = "{\n";
@@ -8730,7 +9010,8 @@ inline std::string format_json(const load_config& config, const load_results& r)
   o += "  \"latency_us\": {\"avg\": " + u(average_latency_us(h)) + ", \"p50\": " + u(h.quantile_us(0.5)) +
        ", \"p90\": " + u(h.quantile_us(0.9)) + ", \"p99\": " + u(h.quantile_us(0.99)) + ", \"p999\": " +
        u(h.quantile_us(0.999)) + ", \"samples\": " + u(h.count()) + ", \"max\": " + u(h.max_us()) +
-       ", \"overflow\": " + u(h.overflow_count()) + "},\n";
+       ", \"overflow\": " + u(h.overflow_count()) + ", \"min\": " + u(h.min_us()) + ", \"stddev\": " +
+       format_fixed(h.stddev_us(), 2) + "},\n";
   if (config.websocket) {
     o += "  \"ws_upgrades\": " + u(r.ws_upgrades) + ",\n";
     o += "  \"ws_frames\": " + u(r.ws_frames) + ",\n";
@@ -8756,12 +9037,25 @@ inline std::string format_json(const load_config& config, const load_results& r)
   o += ",\n  \"tool\": \"ucannon\"";
   o += ",\n  \"duration_ms\": " + u(static_cast<std::uint64_t>(config.duration.count() < 0 ? 0 : config.duration.count()));
   o += std::string(",\n  \"interrupted\": ") + (r.interrupted ? "true" : "false");
+  const load_accounting& books = r.accounting;
+  o += ",\n  \"accounting\": {\"requests_sent\": " + u(books.requests_sent) + ", \"answered\": " + u(books.answered) +
+       ", \"abandoned\": " + u(books.abandoned) + ", \"in_flight\": " + u(books.in_flight) + "}";
   o += ",\n  \"responses_per_second\": [";
   for (std::size_t i = 0; i < r.responses_per_second.size(); ++i) {
     if (i > 0) o += ", ";
     o += u(r.responses_per_second[i]);
   }
-  o += "]\n}\n";
+  o += "]";
+  const latency_histogram& t = r.ttfb;
+  o += ",\n  \"ttfb_us\": {\"avg\": " + u(average_latency_us(t)) + ", \"p50\": " + u(t.quantile_us(0.5)) +
+       ", \"p90\": " + u(t.quantile_us(0.9)) + ", \"p99\": " + u(t.quantile_us(0.99)) + ", \"p999\": " +
+       u(t.quantile_us(0.999)) + ", \"min\": " + u(t.min_us()) + ", \"max\": " + u(t.max_us()) + "}";
+  if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
+    o += ",\n  \"percentiles_us\": " + detail::json_report::percentile_object(wanted, h);
+    o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
+  }
+  if (options.histogram) o += ",\n  \"histogram_us\": " + detail::json_report::bucket_array(h);
+  o += "\n}\n";
   return o;
 }
 
@@ -8772,7 +9066,8 @@ inline std::string format_json(const load_config& config, const load_results& r)
 //    total time, the current req/s, responses so far, bandwidth (and errors, when there are any),
 //    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
 //  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
-//    yellow, p99.9 red), throughput and status codes; the adaptive latency histogram
+//    yellow, p99.9 red) with a row for the time to first byte, the --percentiles asked for,
+//    throughput and status codes; the adaptive latency histogram
 //    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
 //    10 runs of the history, the current run highlighted; then the counters and any warning.
 // With `colour` false nothing contains an escape code (characters alone carry the meaning: the
@@ -9471,16 +9766,35 @@ inline std::string format_tui_results(const load_config& config, const load_resu
   std::string out = "\n  " + paint("ucannon", ansi::bold) + paint(" ── ", ansi::gray) + paint("Results", ansi::bold) + "\n";
   out += rule;
 
-  // Percentiles: cyan, p99 yellow, p99.9 red.
+  // Percentiles of the full response and of its first byte: cyan, p99 yellow, p99.9 red.
   out += ui::section_title("Latency", paint);
-  std::vector<std::vector<tui_cell>> rows(2);
+  std::vector<std::vector<tui_cell>> rows(1);
+  rows[0].push_back({});
   for (const char* name : {"Avg", "p50", "p90", "p99", "p99.9"}) rows[0].push_back({name, ansi::bold, tui_align::centre});
-  rows[1].push_back({format_latency(average_latency_us(h)), ansi::cyan});
-  rows[1].push_back({format_latency(h.quantile_us(0.5)), ansi::cyan});
-  rows[1].push_back({format_latency(h.quantile_us(0.9)), ansi::cyan});
-  rows[1].push_back({format_latency(h.quantile_us(0.99)), ansi::yellow});
-  rows[1].push_back({format_latency(h.quantile_us(0.999)), ansi::red});
-  out += ui::box_table({10, 10, 10, 10, 10}, rows, paint);
+  auto percentile_row = [&](const char* name, const latency_histogram& l) {
+    rows.push_back({{name, ansi::bold, tui_align::left},
+                    {format_latency(average_latency_us(l)), ansi::cyan},
+                    {format_latency(l.quantile_us(0.5)), ansi::cyan},
+                    {format_latency(l.quantile_us(0.9)), ansi::cyan},
+                    {format_latency(l.quantile_us(0.99)), ansi::yellow},
+                    {format_latency(l.quantile_us(0.999)), ansi::red}});
+  };
+  percentile_row("Latency", h);
+  percentile_row("TTFB", r.ttfb);
+  out += ui::box_table({10, 10, 10, 10, 10, 10}, rows, paint);
+
+  // The percentiles asked for with --percentiles, one row each (a list of any length fits).
+  if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
+    out += ui::section_title("Percentiles", paint);
+    std::vector<std::vector<tui_cell>> table(1);
+    for (const char* name : {"Percentile", "Latency", "TTFB"})
+      table[0].push_back({name, ansi::bold, tui_align::centre});
+    for (const auto& p : wanted)
+      table.push_back({{"p" + p.label, ansi::bold, tui_align::left},
+                       {format_latency(h.quantile_us(p.quantile)), ansi::cyan},
+                       {format_latency(r.ttfb.quantile_us(p.quantile)), ansi::cyan}});
+    out += ui::box_table({14, 12, 12}, table, paint);
+  }
 
   // Throughput.
   out += ui::section_title("Throughput", paint);
@@ -9535,6 +9849,7 @@ inline std::string format_tui_results(const load_config& config, const load_resu
                           format_fixed(sampled, 1) + "%)",
                       ansi::gray) +
          "\n";
+  if (h.count()) out += "  " + paint("Latency min/max/stddev: " + format_latency_spread(h), ansi::gray) + "\n";
   if (h.overflow_count())
     out += "  " + paint("Latency overflow (>5s): " + std::to_string(h.overflow_count()), ansi::yellow) + "\n";
   if (r.reconnects) out += "  " + paint("Reconnects: " + std::to_string(r.reconnects), ansi::gray) + "\n";

@@ -59,6 +59,9 @@ TEST_CASE("a URL alone gives gcannon's defaults", "[cli]") {
   CHECK_FALSE(r.options.help);
   CHECK_FALSE(r.options.version);
   CHECK(r.options.buckets == 10);
+  CHECK(c.percentiles.empty());
+  CHECK_FALSE(r.options.latency_details);
+  CHECK_FALSE(r.options.histogram);
 }
 
 TEST_CASE("every flag sets its field, in any order", "[cli]") {
@@ -178,7 +181,7 @@ TEST_CASE("cli: the exact messages", "[cli]") {
 
 TEST_CASE("a flag at the end without its value is exit 2", "[cli]") {
   for (const char* flag : {"-c", "-t", "-d", "-p", "-r", "-s", "--raw", "-R", "--ws-msg", "-b", "--buckets",
-                           "--recv-buf", "--timeout", "--warmup"}) {
+                           "--recv-buf", "--timeout", "--warmup", "--percentiles"}) {
     INFO(flag);
     const auto r = parse({"http://a/", flag});
     REQUIRE_FALSE(r.ok());
@@ -291,13 +294,69 @@ TEST_CASE("cli: the version, usage and help texts", "[cli]") {
   for (const char* flag : {"-c N", "-t N", "-d D", "-p N", "-r N", "-s CODE", "--raw", "-R", "--ws ", "--ws-msg",
                            "--tui", "--json", "--buckets", "-b", "--recv-buf", "--cqe-latency", "--per-tpl-latency",
                            "--clear-history", "--help", "--version", "--timeout", "--warmup", "NO_COLOR", "500ms",
-                           "Exit status", "  2  ", "atoi"}) {
+                           "Exit status", "  2  ", "atoi", "--percentiles LIST", "--latency", "--histogram",
+                           "percentiles_us", "histogram_us", "TTFB"}) {
     INFO(flag);
     CHECK(help.find(flag) != std::string::npos);
   }
   for (const char* word : {"--tui", "--json", "-b", "--recv-buf", "--cqe-latency", "--per-tpl-latency", "--timeout",
-                           "--warmup", "--clear-history", "--help", "--version"}) {
+                           "--warmup", "--percentiles", "--latency", "--histogram", "--clear-history", "--help",
+                           "--version"}) {
     INFO(word);
     CHECK(usage.find(word) != std::string::npos);
   }
+}
+
+TEST_CASE("flags: --percentiles takes a list of plain decimals above 0 and up to 100, in the order given", "[cli]") {
+  auto r = parse({"http://a/", "--percentiles", "50,90,99.9,99.99,100,0.5,75"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.percentiles == std::vector<double>{50, 90, 99.9, 99.99, 100, 0.5, 75});
+
+  // Repeats of an earlier value are dropped, however written; leading and trailing zeros are fine.
+  r = parse({"http://a/", "--percentiles", "99.9,50,99.90,099.9,050.000"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.percentiles == std::vector<double>{99.9, 50});
+
+  // --flag=value, and the last --percentiles wins.
+  r = parse({"http://a/", "--percentiles=50", "--percentiles", "90,99"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.percentiles == std::vector<double>{90, 99});
+  CHECK(parse({"--percentiles=1", "http://a/"}).options.config.percentiles == std::vector<double>{1});
+
+  // 20 entries is the limit; the tiniest and the largest allowed values.
+  r = parse({"http://a/", "--percentiles", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.percentiles.size() == uc::cli_options::max_percentiles);
+  r = parse({"http://a/", "--percentiles", "0.00000000000001,100.000000000000"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.percentiles == std::vector<double>{1e-14, 100});
+}
+
+TEST_CASE("flags: a bad --percentiles list is exit 2", "[cli]") {
+  for (const char* bad : {"101", "abc", "", ",", "50,,90", ",50", "50,", "1e2", "5E1", "0", "0.0", "000", "-5", "+5",
+                          ".5", "5.", "99.9.9", " 50", "50 ", "50;90", "100.0000001", "100.1", "inf", "nan", "0x10",
+                          "9 9", "12345678901234567", "0.000000000000001", "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,"
+                          "18,19,20,21", "50%", "p99"})
+    require_bad_value({"http://a/", "--percentiles", bad}, "--percentiles", bad);
+  CHECK(parse({"http://a/", "--percentiles", "101"}).message ==
+        "Error: --percentiles expects a comma-separated list of at most 20 percentiles, each above 0 and at most 100, "
+        "such as 50,90,99.9, got '101'\n");
+  // 21 items are too many even when some repeat: the list is judged as typed.
+  require_bad_value({"http://a/", "--percentiles", "50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50"},
+                    "--percentiles", "50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50,50");
+}
+
+TEST_CASE("flags: --latency and --histogram are switches", "[cli]") {
+  const auto r = parse({"http://a/", "--latency", "--histogram", "--json"});
+  REQUIRE(r.ok());
+  CHECK(r.options.latency_details);
+  CHECK(r.options.histogram);
+  CHECK(r.options.json);
+  for (const char* word : {"--latency=1", "--histogram=yes"}) {
+    const auto bad = parse({"http://a/", word});
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.exit_code == uc::cli_exit_bad_value);
+  }
+  // Neither changes the run itself.
+  CHECK(parse({"http://a/", "--latency", "--histogram"}).options.config.percentiles.empty());
 }

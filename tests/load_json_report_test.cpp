@@ -45,7 +45,10 @@ uc::load_results base_results() {
   r.status.other = 3;
   r.errors = {4, 5, 6};
   r.reconnects = 7;
-  for (std::uint64_t i = 0; i < 264264; ++i) r.latency.record_us(40 + i % 50 + (i % 1000 == 0 ? 150 : 0));
+  for (std::uint64_t i = 0; i < 264264; ++i) {
+    r.latency.record_us(40 + i % 50 + (i % 1000 == 0 ? 150 : 0));
+    r.ttfb.record_us(20 + i % 30 + (i % 1000 == 0 ? 100 : 0));
+  }
   r.responses_per_second = {132000, 132264};
   r.accounting = {264300, 264280, 12, 8};
   return r;
@@ -56,7 +59,7 @@ const std::vector<std::string> gcannon_http_keys = {
     "duration_sec", "elapsed_sec", "requests", "responses",   "rps",        "bandwidth_bps",
     "bytes_read", "latency_us", "status",      "errors",      "reconnects"};
 const std::vector<std::string> ucannon_extra_keys = {"tool", "duration_ms", "interrupted", "accounting",
-                                                     "responses_per_second"};
+                                                     "responses_per_second", "ttfb_us"};
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -102,11 +105,17 @@ TEST_CASE("HTTP mode: gcannon's fields, in gcannon's order, with gcannon's types
   CHECK(doc["bytes_read"].u64() == 39375336);
 
   const json& lat = doc["latency_us"];
-  CHECK(lat.keys() == std::vector<std::string>{"avg", "p50", "p90", "p99", "p999", "samples", "max", "overflow"});
-  for (std::size_t i = 0; i < lat.names.size(); ++i) {
+  CHECK(lat.keys() == std::vector<std::string>{"avg", "p50", "p90", "p99", "p999", "samples", "max", "overflow", "min",
+                                               "stddev"});
+  for (std::size_t i = 0; i + 1 < lat.names.size(); ++i) {
     INFO(lat.names[i]);
     CHECK(lat.values[i].is_integer());
   }
+  CHECK(lat["min"].u64() == 40);
+  CHECK(lat["stddev"].kind == json::number);
+  CHECK(lat["stddev"].decimals() == 2);
+  CHECK(lat["stddev"].text == uc::format_fixed(r.latency.stddev_us(), 2));
+  CHECK(lat["stddev"].f64() > 14.0);  // 40..89 evenly, plus a tail: at least sqrt((50^2 - 1) / 12)
   CHECK(lat["avg"].u64() == uc::average_latency_us(r.latency));
   CHECK(lat["p50"].u64() == r.latency.quantile_us(0.5));
   CHECK(lat["p90"].u64() == r.latency.quantile_us(0.9));
@@ -144,6 +153,17 @@ TEST_CASE("HTTP mode: gcannon's fields, in gcannon's order, with gcannon's types
   REQUIRE(per_second.items.size() == 2);
   CHECK(per_second.items[0].u64() == 132000);
   CHECK(per_second.items[1].u64() == 132264);
+
+  const json& ttfb = doc["ttfb_us"];
+  CHECK(ttfb.keys() == std::vector<std::string>{"avg", "p50", "p90", "p99", "p999", "min", "max"});
+  CHECK(ttfb["avg"].u64() == uc::average_latency_us(r.ttfb));
+  CHECK(ttfb["p50"].u64() == r.ttfb.quantile_us(0.5));
+  CHECK(ttfb["p90"].u64() == r.ttfb.quantile_us(0.9));
+  CHECK(ttfb["p99"].u64() == r.ttfb.quantile_us(0.99));
+  CHECK(ttfb["p999"].u64() == r.ttfb.quantile_us(0.999));
+  CHECK(ttfb["min"].u64() == 20);
+  CHECK(ttfb["max"].u64() == 140);  // 20 + 100 + 2000 % 30
+  CHECK(ttfb["p50"].u64() < lat["p50"].u64());
 }
 
 TEST_CASE("the layout is gcannon's: two-space indent, one field per line", "[json_report]") {
@@ -154,7 +174,8 @@ TEST_CASE("the layout is gcannon's: two-space indent, one field per line", "[jso
         std::string::npos);
   CHECK(text.find("\n  \"errors\": {\"connect\": 4, \"read\": 5, \"timeout\": 6},\n") != std::string::npos);
   CHECK(text.find("\n  \"reconnects\": 7,\n") != std::string::npos);
-  CHECK(text.substr(text.size() - 4) == "]\n}\n");
+  CHECK(text.find("\n  \"responses_per_second\": [132000, 132264],\n  \"ttfb_us\": {\"avg\": ") != std::string::npos);
+  CHECK(text.substr(text.size() - 4) == "}\n}\n");
 }
 
 TEST_CASE("WebSocket mode adds ws_upgrades and ws_frames right after latency_us", "[json_report]") {
@@ -261,4 +282,69 @@ TEST_CASE("json report: an empty, interrupted run", "[json_report]") {
   CHECK(doc["latency_us"]["p999"].u64() == 0);
   CHECK(doc["interrupted"].flag);
   CHECK(doc["responses_per_second"].items.empty());
+  CHECK(doc["latency_us"]["min"].u64() == 0);
+  CHECK(doc["latency_us"]["stddev"].text == "0.00");
+  for (const char* key : {"avg", "p50", "p999", "min", "max"}) CHECK(doc["ttfb_us"][key].u64() == 0);
+  const json with_histogram = parse_json(uc::format_json(base_config(), r, {.histogram = true}));
+  CHECK(with_histogram["histogram_us"].kind == json::array);
+  CHECK(with_histogram["histogram_us"].items.empty());
+}
+
+TEST_CASE("json report: --percentiles: percentiles_us and ttfb_percentiles_us, keyed as written, in the order asked", "[json_report]") {
+  uc::load_config c = base_config();
+  const uc::load_results r = base_results();
+  c.percentiles = {99.9, 50, 75, 99.99, 100, 0.1, 50};
+  const json doc = parse_json(uc::format_json(c, r));
+  CHECK(doc.keys() == concat(concat(gcannon_http_keys, ucannon_extra_keys), {"percentiles_us", "ttfb_percentiles_us"}));
+  const std::vector<std::string> labels{"99.9", "50", "75", "99.99", "100", "0.1"};
+  for (const char* name : {"percentiles_us", "ttfb_percentiles_us"}) {
+    const json& object = doc[name];
+    const uc::latency_histogram& h = std::string(name) == "percentiles_us" ? r.latency : r.ttfb;
+    INFO(name);
+    CHECK(object.keys() == labels);
+    // Where a requested percentile coincides with a fixed column, the numbers are the same.
+    CHECK(object["99.9"].u64() == h.quantile_us(0.999));
+    CHECK(object["50"].u64() == h.quantile_us(0.5));
+    CHECK(object["75"].u64() == h.quantile_us(0.75));
+    CHECK(object["99.99"].u64() == h.quantile_us(0.9999));
+    CHECK(object["100"].u64() == h.max_us());  // tier 1: the bucket is the value
+    CHECK(object["0.1"].u64() == h.quantile_us(0.001));
+  }
+  CHECK(doc["percentiles_us"]["99.9"].u64() == doc["latency_us"]["p999"].u64());
+  CHECK(doc["percentiles_us"]["50"].u64() == doc["latency_us"]["p50"].u64());
+  CHECK(doc["ttfb_percentiles_us"]["50"].u64() == doc["ttfb_us"]["p50"].u64());
+}
+
+TEST_CASE("json report: --histogram: histogram_us lists the non-empty buckets, overflow last, summing to samples", "[json_report]") {
+  const uc::load_config c = base_config();
+  uc::load_results r = base_results();
+  r.latency.record_us(12'345);          // tier 2: counted at its bucket's lower edge, 12 300
+  r.latency.record_us(7'000'000, 2);    // overflow: lower edge 5 000 000
+  CHECK(parse_json(uc::format_json(c, r)).keys() == concat(gcannon_http_keys, ucannon_extra_keys));
+  const std::string text = uc::format_json(c, r, {.histogram = true});
+  const json doc = parse_json(text);
+  CHECK(doc.keys() == concat(concat(gcannon_http_keys, ucannon_extra_keys), {"histogram_us"}));
+  const json& buckets = doc["histogram_us"];
+  REQUIRE(buckets.kind == json::array);
+  REQUIRE(buckets.items.size() == 50 + 1 + 1 + 1);  // 40..89, 190, 12300, overflow
+  std::uint64_t total = 0, previous = 0;
+  for (std::size_t i = 0; i < buckets.items.size(); ++i) {
+    const json& b = buckets.items[i];
+    REQUIRE(b.kind == json::array);
+    REQUIRE(b.items.size() == 2);
+    CHECK(b.items[1].u64() > 0);
+    if (i > 0) CHECK(b.items[0].u64() > previous);
+    previous = b.items[0].u64();
+    total += b.items[1].u64();
+  }
+  CHECK(total == doc["latency_us"]["samples"].u64());
+  CHECK(buckets.items.front().items[0].u64() == 40);
+  CHECK(buckets.items[50].items[0].u64() == 190);
+  CHECK(buckets.items[51].items[0].u64() == 12'300);
+  CHECK(buckets.items[51].items[1].u64() == 1);
+  CHECK(buckets.items.back().items[0].u64() == uc::latency_histogram::tier2_end_us);
+  CHECK(buckets.items.back().items[1].u64() == 2);
+  // One bucket per line, the array closed at the end of the document.
+  CHECK(text.find("\n  \"histogram_us\": [\n    [40, ") != std::string::npos);
+  CHECK(text.find("\n    [5000000, 2]\n  ]\n}\n") != std::string::npos);
 }

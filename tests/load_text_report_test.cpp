@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <clocale>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <fstream>
@@ -61,6 +62,7 @@ struct scenario {
   uc::load_results results;
   std::string header_target;
   bool tui = false;
+  uc::text_report_options options = {};
 };
 
 scenario http_scenario() { return {"text_http.txt", http_config(), http_results(), "127.0.0.1:8080/"}; }
@@ -131,8 +133,18 @@ scenario warning_scenario() {
   return s;
 }
 
+// ucannon's additions all on: --latency and --percentiles, with a time to first byte recorded.
+scenario latency_scenario() {
+  scenario s{"text_latency.txt", http_config(), http_results(), "127.0.0.1:8080/"};
+  s.config.percentiles = {50, 90, 99.9, 99.99, 100, 0.5};
+  s.options.latency_details = true;
+  fill_latency(s.results.ttfb, 734780, 100);
+  return s;
+}
+
 std::string report(const scenario& s) {
-  return uc::format_text_header(s.config, s.header_target, s.tui) + uc::format_text_results(s.config, s.results);
+  return uc::format_text_header(s.config, s.header_target, s.tui) +
+         uc::format_text_results(s.config, s.results, s.options);
 }
 
 // The version changes with every release; the baselines say "vX.Y.Z".
@@ -308,7 +320,7 @@ TEST_CASE("text report: the header block", "[text_report]") {
 
 TEST_CASE("text report approval: whole reports match the committed baselines", "[text_report]") {
   const bool update = std::getenv("UCANNON_UPDATE_APPROVALS") && *std::getenv("UCANNON_UPDATE_APPROVALS");
-  for (const scenario& s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario()}) {
+  for (const scenario& s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario(), latency_scenario()}) {
     INFO(s.name);
     const std::string actual = normalise(report(s));
     if (update) {
@@ -353,6 +365,16 @@ TEST_CASE("Http Arena's parsing rules hold", "[text_report]") {
     CHECK(a.avg == uc::format_latency(uc::average_latency_us(s.results.latency)));
     CHECK(a.p99 == uc::format_latency(s.results.latency.quantile_us(0.99)));
   }
+  SECTION("ucannon's additions on: the same readings") {
+    const scenario plain = http_scenario(), extended = latency_scenario();
+    const auto a = read_like_http_arena(report(plain)), b = read_like_http_arena(report(extended));
+    CHECK(b.duration == a.duration);
+    CHECK(b.s2xx == a.s2xx);
+    CHECK(b.responses == a.responses);
+    CHECK(b.avg == a.avg);
+    CHECK(b.p99 == a.p99);
+    CHECK(b.bandwidth == a.bandwidth);
+  }
   SECTION("templates") {
     const scenario s = templates_scenario();
     const std::string text = report(s);
@@ -365,9 +387,11 @@ TEST_CASE("Http Arena's parsing rules hold", "[text_report]") {
 }
 
 TEST_CASE("nothing before the latency table contains the word Latency", "[text_report]") {
-  for (scenario s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario()}) {
+  for (scenario s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario(), latency_scenario()}) {
     s.config.cqe_latency = s.config.per_template_latency = true;  // every mode tag on
     s.tui = true;
+    s.options.latency_details = true;  // and every addition
+    s.config.percentiles = {99.9, 50};
     const auto lines = lines_of(report(s));
     std::size_t first = lines.size();
     for (std::size_t i = 0; i < lines.size() && first == lines.size(); ++i)
@@ -426,4 +450,115 @@ TEST_CASE("text report: an empty run prints zeros, not garbage", "[text_report]"
   CHECK(text.find("  Throughput: 0 req/s\n") != std::string::npos);
   CHECK(text.find("  Bandwidth:  0B/s\n") != std::string::npos);
   CHECK(text.find("  Latency samples: 0 / 0 responses (0.0%)\n") != std::string::npos);
+}
+
+TEST_CASE("text report: a plain run's text is gcannon's even with a TTFB recorded", "[text_report]") {
+  const scenario with_ttfb = latency_scenario();
+  const scenario plain = http_scenario();
+  const std::string text = uc::format_text_results(plain.config, with_ttfb.results);
+  CHECK(text == uc::format_text_results(plain.config, plain.results));
+  for (const char* absent : {"TTFB", "min/max/stddev", "Percentile"}) CHECK(text.find(absent) == std::string::npos);
+}
+
+TEST_CASE("text report: --latency adds a TTFB row and latency min/max/stddev", "[text_report]") {
+  uc::load_results r;
+  r.responses = 4;
+  for (std::uint64_t us : {100, 200, 300, 400}) r.latency.record_us(us);
+  for (std::uint64_t us : {10, 20, 30, 40}) r.ttfb.record_us(us);
+  const std::string text = uc::format_text_results(http_config(), r, {.latency_details = true});
+  CHECK(text.rfind("\n"
+                   "  Thread Stats   Avg      p50      p90      p99    p99.9\n"
+                   "    Latency    250us    300us    400us    400us    400us\n"
+                   "       TTFB     25us     30us     40us     40us     40us\n"
+                   "  Latency min/max/stddev: 100us / 400us / 112us\n"  // sqrt(12500) = 111.8
+                   "\n"
+                   "  0 requests in",
+                   0) == 0);
+  // The TTFB row lines up with the latency row, field for field.
+  const auto lines = lines_of(text);
+  REQUIRE(lines.size() > 4);
+  CHECK(lines[2].size() == lines[3].size());
+  CHECK(fields_of(lines[3]).size() == 6);
+  CHECK(fields_of(lines[3])[0] == "TTFB");
+
+  CHECK(uc::format_latency_spread(r.latency) == "100us / 400us / 112us");
+  CHECK(uc::format_latency_spread(uc::latency_histogram{}) == "0us / 0us / 0us");
+  // Without samples: zeros.
+  const std::string empty = uc::format_text_results(http_config(), uc::load_results{}, {.latency_details = true});
+  CHECK(empty.find("       TTFB      0us      0us      0us      0us      0us\n") != std::string::npos);
+  CHECK(empty.find("  Latency min/max/stddev: 0us / 0us / 0us\n") != std::string::npos);
+}
+
+TEST_CASE("text report: the table of requested percentiles", "[text_report]") {
+  uc::load_config c = http_config();
+  uc::load_results r;
+  r.responses = 10000;
+  for (std::uint64_t us = 0; us < 10000; ++us) r.latency.record_us(us);
+  for (std::uint64_t us = 0; us < 10000; ++us) r.ttfb.record_us(us / 10);
+  c.percentiles = {50, 99.99, 0.5, 100, 99.9999};
+  const std::string table = uc::format_text_percentiles(c, r);
+  CHECK(table ==
+        "\n"
+        "  Percentile    Latency       TTFB\n"
+        "  p50            5.00ms      500us\n"
+        "  p99.99        10.00ms      999us\n"  // 9999us: rank 10000 of 10000, as the literal 0.9999 gives
+        "  p0.5             50us        5us\n"
+        "  p100          10.00ms      999us\n"
+        "  p99.9999      10.00ms      999us\n");
+  // After gcannon's lines and before the warning, which stays last.
+  r.status.s4xx = 10000;
+  const std::string text = uc::format_text_results(c, r);
+  const auto at_table = text.find("  Percentile "), at_samples = text.find("Latency samples"),
+             at_warning = text.find("WARNING");
+  CHECK(at_samples < at_table);
+  CHECK(at_table < at_warning);
+  CHECK(at_warning != std::string::npos);
+  // A long label widens the first column.
+  c.percentiles = {99.99999999999};
+  CHECK(uc::format_text_percentiles(c, r).find("  p99.99999999999    10.00ms      999us\n") != std::string::npos);
+  c.percentiles.clear();
+  CHECK(uc::format_text_percentiles(c, r).empty());
+}
+
+TEST_CASE("percentile labels are the shortest exact decimal, and read back as the literal quantile", "[text_report]") {
+  CHECK(uc::percentile_label(50) == "50");
+  CHECK(uc::percentile_label(99.9) == "99.9");
+  CHECK(uc::percentile_label(99.99) == "99.99");
+  CHECK(uc::percentile_label(100) == "100");
+  CHECK(uc::percentile_label(0.5) == "0.5");
+  CHECK(uc::percentile_label(1e-7) == "0.0000001");  // never an exponent
+  CHECK(uc::percentile_label(0.0 / 0.0).empty());
+
+  CHECK(uc::percentile_label_quantile("50") == 0.5);
+  CHECK(uc::percentile_label_quantile("90") == 0.9);
+  CHECK(uc::percentile_label_quantile("99") == 0.99);
+  CHECK(uc::percentile_label_quantile("99.9") == 0.999);
+  CHECK(uc::percentile_label_quantile("99.99") == 0.9999);
+  CHECK(uc::percentile_label_quantile("100") == 1.0);
+  CHECK(uc::percentile_label_quantile("0.5") == 0.005);
+  CHECK(uc::percentile_label_quantile("5") == 0.05);
+  for (const char* bad : {"", ".5", "abc", "1e2", "5.5.5", "-1"}) {
+    INFO(bad);
+    CHECK(std::isnan(uc::percentile_label_quantile(bad)));
+  }
+  // Why the label and not p / 100: 99.99 / 100 is one ulp below 0.9999, which picks another rank.
+  CHECK(99.99 / 100.0 != 0.9999);
+  uc::latency_histogram h;
+  for (std::uint64_t us = 0; us < 10000; ++us) h.record_us(us);
+  CHECK(h.quantile_us(99.99 / 100.0) == 9998);
+  uc::load_config c;
+  c.percentiles = {99.99};
+  CHECK(h.quantile_us(uc::requested_percentiles(c).at(0).quantile) == 9999);
+}
+
+TEST_CASE("requested_percentiles keeps the order, drops repeats and values out of range", "[text_report]") {
+  uc::load_config c;
+  c.percentiles = {99.9, 50, 0, -1, 101, 0.0 / 0.0, 1.0 / 0.0, 99.9, 100, 1e-3};
+  const auto wanted = uc::requested_percentiles(c);
+  std::vector<std::string> labels;
+  for (const auto& p : wanted) labels.push_back(p.label);
+  CHECK(labels == std::vector<std::string>{"99.9", "50", "100", "0.001"});
+  CHECK(wanted[0].quantile == 0.999);
+  CHECK(wanted[3].quantile == 0.00001);
+  CHECK(uc::requested_percentiles(uc::load_config{}).empty());
 }

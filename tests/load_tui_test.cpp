@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace uc = uring_cannon;
@@ -62,7 +63,10 @@ uc::load_results results() {
   r.responses = 734780;
   r.bytes_read = 109'483'220;
   r.status.s2xx = 734780;
-  for (std::uint64_t i = 0; i < 10000; ++i) r.latency.record_us(300 + i % 400 + (i % 500 == 0 ? 4000 : 0));
+  for (std::uint64_t i = 0; i < 10000; ++i) {
+    r.latency.record_us(300 + i % 400 + (i % 500 == 0 ? 4000 : 0));
+    r.ttfb.record_us(100 + i % 100);
+  }
   r.responses_per_second = {140000, 150000, 145000, 148000, 151000};
   return r;
 }
@@ -274,6 +278,10 @@ TEST_CASE("tui: the final screen", "[tui]") {
     CHECK(text.find("\033[36m " + std::string(8 - p50.size(), ' ') + p50 + " \033[0m") != std::string::npos);
     CHECK(text.find("\033[33m " + std::string(8 - p99.size(), ' ') + p99 + " \033[0m") != std::string::npos);
     CHECK(text.find("\033[31m " + std::string(8 - p999.size(), ' ') + p999 + " \033[0m") != std::string::npos);
+    // The TTFB row is coloured the same way.
+    const std::string ttfb_p99 = uc::format_latency(r.ttfb.quantile_us(0.99));
+    CHECK(text.find("\033[33m " + std::string(8 - ttfb_p99.size(), ' ') + ttfb_p99 + " \033[0m") != std::string::npos);
+    CHECK(text.find("\033[1m TTFB     \033[0m") != std::string::npos);
     CHECK(text.find("\033[32m███████\033[0m") != std::string::npos);  // the current run's bars
     CHECK(text.find("\033[36m███████\033[0m") != std::string::npos);  // older req/s bars
     CHECK(text.find("\033[33m███████\033[0m") != std::string::npos);  // older latency bars
@@ -362,4 +370,72 @@ TEST_CASE("tui: the final screen's conditional parts", "[tui]") {
   CHECK(ws.find("734700") != std::string::npos);
   CHECK(ws.find("Status Codes") == std::string::npos);
   CHECK(ws.find("734.78K sent / 734.78K received in 5.00s") != std::string::npos);
+}
+
+// The cells of the table row whose first cell is `name` (trimmed), or {} when there is none.
+std::vector<std::string> table_row(const std::string& text, const std::string& name) {
+  for (const std::string& line : lines_of(text)) {
+    std::vector<std::string> cells;
+    for (std::size_t at = line.find("│"); at != std::string::npos;) {
+      const std::size_t next = line.find("│", at + 1);
+      if (next == std::string::npos) break;
+      std::string cell = line.substr(at + std::string("│").size(), next - at - std::string("│").size());
+      const auto first = cell.find_first_not_of(' '), last = cell.find_last_not_of(' ');
+      cells.push_back(first == std::string::npos ? "" : cell.substr(first, last - first + 1));
+      at = next;
+    }
+    if (!cells.empty() && cells[0] == name) return cells;
+  }
+  return {};
+}
+
+TEST_CASE("tui: the latency table has a TTFB row; min/max/stddev below", "[tui]") {
+  const uc::load_results r = results();
+  const std::string text = uc::format_tui_results(config(), r, {}, false, 10);
+  for (const auto& [name, h] : {std::pair<std::string, const uc::latency_histogram*>{"Latency", &r.latency},
+                                std::pair<std::string, const uc::latency_histogram*>{"TTFB", &r.ttfb}}) {
+    INFO(name);
+    CHECK(table_row(text, name) == std::vector<std::string>{name, uc::format_latency(uc::average_latency_us(*h)),
+                                                            uc::format_latency(h->quantile_us(0.5)),
+                                                            uc::format_latency(h->quantile_us(0.9)),
+                                                            uc::format_latency(h->quantile_us(0.99)),
+                                                            uc::format_latency(h->quantile_us(0.999))});
+  }
+  CHECK(table_row(text, "") == std::vector<std::string>{"", "Avg", "p50", "p90", "p99", "p99.9"});
+  CHECK(text.find("  Latency min/max/stddev: 300us / 4.60ms / " +
+                  uc::format_latency(uc::truncate_to_u64(r.latency.stddev_us() + 0.5)) + "\n") != std::string::npos);
+  CHECK(text.find("Percentile") == std::string::npos);  // none asked for
+  // No samples, no min/max/stddev line.
+  uc::load_results empty = results();
+  empty.latency = uc::latency_histogram();
+  CHECK(uc::format_tui_results(config(), empty, {}, false, 10).find("min/max/stddev") == std::string::npos);
+}
+
+TEST_CASE("tui: --percentiles adds a table, one row per percentile", "[tui]") {
+  uc::load_config c = config();
+  c.percentiles = {50, 99.99, 99.999999, 100};
+  const uc::load_results r = results();
+  const std::string text = uc::format_tui_results(c, r, {}, false, 10);
+  CHECK(text.find("  Percentiles\n") != std::string::npos);
+  CHECK(table_row(text, "Percentile") == std::vector<std::string>{"Percentile", "Latency", "TTFB"});
+  const std::vector<std::pair<std::string, double>> expected{{"p50", 0.5}, {"p99.99", 0.9999}, {"p99.999999", 0.99999999},
+                                                             {"p100", 1.0}};
+  for (const auto& [label, q] : expected) {
+    INFO(label);
+    CHECK(table_row(text, label) == std::vector<std::string>{label, uc::format_latency(r.latency.quantile_us(q)),
+                                                             uc::format_latency(r.ttfb.quantile_us(q))});
+  }
+  // Every table, this one included, stays a clean box.
+  const auto lines = lines_of(text);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find("╭") == std::string::npos) continue;
+    const std::size_t width = visible_width(lines[i]);
+    for (std::size_t j = i + 1; j < lines.size(); ++j) {
+      CHECK(visible_width(lines[j]) == width);
+      if (lines[j].find("╰") != std::string::npos) break;
+    }
+  }
+  // It comes right after the latency table.
+  CHECK(text.find("  Latency\n") < text.find("  Percentiles\n"));
+  CHECK(text.find("  Percentiles\n") < text.find("  Throughput\n"));
 }

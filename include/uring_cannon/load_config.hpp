@@ -29,7 +29,7 @@ struct load_config {
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
   std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
-  std::chrono::milliseconds timeout{0};  ///< no byte for this long with requests outstanding: a timeout error, reconnect; 0 = off (gcannon)
+  std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
 
   static constexpr unsigned max_pipeline = 64;
   static constexpr std::uint32_t min_recv_buffer_size = 512;
@@ -68,7 +68,7 @@ struct status_counts {
 struct error_counts {
   std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
   std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or refused upgrade
-  std::uint64_t timeout = 0;  ///< no byte arrived for load_config::timeout while requests were outstanding
+  std::uint64_t timeout = 0;  ///< a response (or the upgrade) not complete load_config::timeout after its request was sent
   void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
   std::uint64_t total() const noexcept { return connect + read + timeout; }
 };

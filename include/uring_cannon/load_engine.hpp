@@ -149,6 +149,7 @@ class send_time_queue {
   void push(clock::time_point t, unsigned n) noexcept {
     for (unsigned i = 0; i < n; ++i) times_[(head_ + size_++) % times_.size()] = t;
   }
+  clock::time_point front() const noexcept { return times_[head_]; }
   clock::time_point pop() noexcept {
     const auto t = times_[head_];
     head_ = (head_ + 1) % times_.size();
@@ -170,7 +171,7 @@ struct connection_state {
   int fd = -1;
   unsigned outstanding = 0;  ///< requests waiting for an answer
   bool upgrading = false;    ///< the WebSocket handshake is waiting for its answer
-  clock::time_point last_progress{};
+  clock::time_point waiting_since{};  ///< when the oldest unanswered request (or the upgrade) was sent
   bool timed_out = false;
   std::vector<char> send_buffer;           ///< rendered requests or masked frames
   std::array<char, 256> control{};         ///< pong and close frames
@@ -269,6 +270,12 @@ class load_worker {
     }
   }
 
+  /// Publishes what the timeout sweep needs: how many requests wait, and since when the oldest.
+  static void track(connection_state& w, const send_time_queue& in_flight) noexcept {
+    w.outstanding = in_flight.size();
+    if (in_flight.size() > 0) w.waiting_since = in_flight.front();
+  }
+
   /// Why a connection ended, counted once when it does.
   enum class ending { planned, error, timeout, closed_by_peer };
 
@@ -303,7 +310,6 @@ class load_worker {
     }
     w.fd = made->fd();
     w.timed_out = false;
-    w.last_progress = clock::now();
     co_return std::move(*made);
   }
 
@@ -351,7 +357,7 @@ class load_worker {
         const auto now = clock::now();
         in_flight.push(now, n);
         sent += n;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
         counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
         return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
@@ -369,12 +375,11 @@ class load_worker {
         if (chunk->empty()) {  // end of stream: may complete a close-delimited body
           if (!w.timed_out && parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
             count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
-            w.outstanding = in_flight.size();
-            why = ending::closed_by_peer;
+            track(w, in_flight);
+            why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;  // stranded requests are lost
           }
           break;
         }
-        w.last_progress = now;
         if (measuring(now)) counters_.bytes_read += chunk->size();
         std::string_view data = chunk->chars();
         unsigned completed = 0;
@@ -398,15 +403,15 @@ class load_worker {
         }
         chunk->reset();  // the buffer goes back before we send
         answered += completed;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
         publish();
         if (failed) break;
         if (answered >= per_connection) {
           why = ending::planned;
           break;
         }
-        if (!keep_alive) {
-          why = ending::closed_by_peer;
+        if (!keep_alive) {  // the server said it closes: requests still in flight behind it are lost
+          why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;
           break;
         }
         const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
@@ -475,6 +480,7 @@ class load_worker {
       w.upgrade = websocket::client_upgrade_request(plan_.host_header, plan_.request_target, key);
       websocket::handshake_response_parser handshake(key);
       w.upgrading = true;
+      w.waiting_since = clock::now();
       if (!co_await conn.send_all(w.upgrade)) {
         count_ending(why, w);
         continue;
@@ -485,7 +491,6 @@ class load_worker {
         auto chunk = co_await incoming.next();
         if (!chunk || chunk->empty()) break;
         const auto now = clock::now();
-        w.last_progress = now;
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
         if (r.event == websocket::handshake_event::need_more) continue;
@@ -514,7 +519,7 @@ class load_worker {
                                                  std::uint32_t(rng_.next()));
         in_flight.push(now, n);
         sent += n;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
         counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
@@ -528,12 +533,11 @@ class load_worker {
         auto chunk = co_await incoming.next();
         if (!chunk || chunk->empty()) break;
         const auto now = clock::now();
-        w.last_progress = now;
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
         chunk->reset();
         answered += seen.echoes;
-        w.outstanding = in_flight.size();
+        track(w, in_flight);
         publish();
         if (seen.failed) break;
         if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
@@ -556,9 +560,10 @@ class load_worker {
     }
   }
 
-  /// One loop-level timer instead of a timeout per operation: a connection that waits longer than
-  /// config.timeout for an answer is shut down; its reader sees the end of stream and counts a
-  /// timeout.
+  /// One loop-level timer instead of a timeout per operation: a connection whose oldest request
+  /// (or upgrade) has waited longer than config.timeout for its answer is shut down; its reader
+  /// sees the end of stream and counts a timeout. A response that trickles in slower than that
+  /// times out too.
   task<> sweep_timeouts() {
     const auto period = std::clamp<clock::duration>(config_.timeout / 4, std::chrono::milliseconds(10),
                                                     std::chrono::milliseconds(250));
@@ -566,7 +571,7 @@ class load_worker {
       (void)co_await sleep_for(*sched_, period);
       const auto now = clock::now();
       for (auto& w : connections_) {
-        if (w.fd >= 0 && (w.outstanding > 0 || w.upgrading) && !w.timed_out && now - w.last_progress > config_.timeout) {
+        if (w.fd >= 0 && (w.outstanding > 0 || w.upgrading) && !w.timed_out && now - w.waiting_since > config_.timeout) {
           w.timed_out = true;
           ::shutdown(w.fd, SHUT_RDWR);
         }

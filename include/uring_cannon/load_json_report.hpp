@@ -11,7 +11,9 @@
 //   rps, bandwidth_bps  number  2 decimals; bandwidth is bytes (not bits) per second
 //   bytes_read      integer
 //   latency_us      {avg, p50, p90, p99, p999, samples} integers (µs, lower bucket edges;
-//                   avg is the integer part of the mean), then ucannon's "max" and "overflow"
+//                   avg is the integer part of the mean), then ucannon's "max", "overflow",
+//                   "min" (exact recorded values) and "stddev" (number, 2 decimals; see
+//                   latency_histogram::stddev_us)
 //   ws_upgrades, ws_frames   integers, WebSocket mode only, right after latency_us
 //   status          {2xx, 3xx, 4xx, 5xx, other}
 //   errors          {connect, read, timeout}
@@ -23,7 +25,17 @@
 //   tool            "ucannon"
 //   duration_ms     integer, the exact -d (duration_sec is whole seconds: -d 500ms gives 1)
 //   interrupted     boolean, stopped early (SIGINT)
+//   accounting      {requests_sent, answered, abandoned, in_flight}: every request, warm-up included
 //   responses_per_second  [integers], one per whole second of the run
+//   ttfb_us         {avg, p50, p90, p99, p999, min, max} integers: send to the first byte of each
+//                   response, with latency_us's semantics (one sample per latency sample)
+//   percentiles_us  with --percentiles: {"<percentile as written>": µs, ...} of the latency, in
+//                   the order asked (keys from percentile_label(): "50", "99.9"); a percentile
+//                   equal to a fixed column (50, 90, 99, 99.9) gives exactly that column's value
+//   ttfb_percentiles_us   with --percentiles: the same percentiles of the time to first byte
+//   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
+//                   the latency histogram's non-empty buckets in ascending order, the overflow
+//                   bucket (lower edge 5000000) last; the counts add up to latency_us.samples
 // Strings are escaped properly (gcannon wrote them raw); invalid UTF-8 becomes U+FFFD.
 
 #include <uring_cannon/latency_histogram.hpp>
@@ -36,6 +48,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace uring_cannon {
 
@@ -101,8 +114,40 @@ inline std::uint64_t json_duration_sec(std::chrono::milliseconds d) noexcept {
   return rounded == 0 ? 1 : rounded;
 }
 
+/// ucannon's optional additions to the --json document.
+struct json_report_options {
+  bool histogram = false;  ///< --histogram: "histogram_us", the non-empty latency buckets
+};
+
+namespace detail::json_report {
+
+// {"50": n, "99.9": n} for the requested percentiles of `h`.
+inline std::string percentile_object(const std::vector<requested_percentile>& wanted, const latency_histogram& h) {
+  std::string o = "{";
+  for (std::size_t i = 0; i < wanted.size(); ++i) {
+    if (i > 0) o += ", ";
+    o += json_quote(wanted[i].label) + ": " + std::to_string(h.quantile_us(wanted[i].quantile));
+  }
+  return o + "}";
+}
+
+// [[lower_us, count], ...], one bucket per line.
+inline std::string bucket_array(const latency_histogram& h) {
+  std::string o = "[";
+  bool first = true;
+  for (const latency_histogram::bucket b : h.non_empty_buckets()) {
+    o += first ? "\n    [" : ",\n    [";
+    o += std::to_string(b.lower_us) + ", " + std::to_string(b.count) + "]";
+    first = false;
+  }
+  return o + (first ? "]" : "\n  ]");
+}
+
+}  // namespace detail::json_report
+
 /// The --json document for one run (gcannon's layout, newline-terminated).
-inline std::string format_json(const load_config& config, const load_results& r) {
+inline std::string format_json(const load_config& config, const load_results& r,
+                               const json_report_options& options = {}) {
   const latency_histogram& h = r.latency;
   auto u = [](std::uint64_t v) { return std::to_string(v); };
   std::string o = "{\n";
@@ -122,7 +167,8 @@ inline std::string format_json(const load_config& config, const load_results& r)
   o += "  \"latency_us\": {\"avg\": " + u(average_latency_us(h)) + ", \"p50\": " + u(h.quantile_us(0.5)) +
        ", \"p90\": " + u(h.quantile_us(0.9)) + ", \"p99\": " + u(h.quantile_us(0.99)) + ", \"p999\": " +
        u(h.quantile_us(0.999)) + ", \"samples\": " + u(h.count()) + ", \"max\": " + u(h.max_us()) +
-       ", \"overflow\": " + u(h.overflow_count()) + "},\n";
+       ", \"overflow\": " + u(h.overflow_count()) + ", \"min\": " + u(h.min_us()) + ", \"stddev\": " +
+       format_fixed(h.stddev_us(), 2) + "},\n";
   if (config.websocket) {
     o += "  \"ws_upgrades\": " + u(r.ws_upgrades) + ",\n";
     o += "  \"ws_frames\": " + u(r.ws_frames) + ",\n";
@@ -156,7 +202,17 @@ inline std::string format_json(const load_config& config, const load_results& r)
     if (i > 0) o += ", ";
     o += u(r.responses_per_second[i]);
   }
-  o += "]\n}\n";
+  o += "]";
+  const latency_histogram& t = r.ttfb;
+  o += ",\n  \"ttfb_us\": {\"avg\": " + u(average_latency_us(t)) + ", \"p50\": " + u(t.quantile_us(0.5)) +
+       ", \"p90\": " + u(t.quantile_us(0.9)) + ", \"p99\": " + u(t.quantile_us(0.99)) + ", \"p999\": " +
+       u(t.quantile_us(0.999)) + ", \"min\": " + u(t.min_us()) + ", \"max\": " + u(t.max_us()) + "}";
+  if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
+    o += ",\n  \"percentiles_us\": " + detail::json_report::percentile_object(wanted, h);
+    o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
+  }
+  if (options.histogram) o += ",\n  \"histogram_us\": " + detail::json_report::bucket_array(h);
+  o += "\n}\n";
   return o;
 }
 

@@ -15,6 +15,12 @@
 // `N.NNK`, `N.NNM`; bandwidth `NB/s`, `N.NNKB/s`, `N.NNMB/s`, `N.NNGB/s` (powers of 1024). The
 // formatters are public and locale-independent (a program that calls setlocale() still prints
 // "1.50ms", never "1,50ms"); load_json_report.hpp and load_tui.hpp share them.
+//
+// ucannon's additions appear only when asked for, so a plain run's text is gcannon's byte for
+// byte: text_report_options::latency_details (--latency) adds a TTFB row under the latency row and
+// a `Latency min/max/stddev:` line under the table; load_config::percentiles (--percentiles) adds
+// a table of the requested percentiles, latency and TTFB, after gcannon's lines (before the
+// unexpected-status warning, which stays last). Neither puts "Latency" before the latency row.
 
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
@@ -29,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
 namespace uring_cannon {
 
@@ -92,7 +99,86 @@ inline std::uint64_t average_latency_us(const latency_histogram& h) noexcept {
   return h.count() == 0 ? 0 : h.sum_us() / h.count();
 }
 
+/// `min / max / stddev` of `h` as latencies ("38us / 21.90ms / 1.21ms"): the exact smallest and
+/// largest samples, and the standard deviation rounded to whole microseconds. "0us / 0us / 0us"
+/// when empty.
+inline std::string format_latency_spread(const latency_histogram& h) {
+  return format_latency(h.min_us()) + " / " + format_latency(h.max_us()) + " / " +
+         format_latency(truncate_to_u64(h.stddev_us() + 0.5));
+}
+
+// ---- requested percentiles (--percentiles) -----------------------------------------------------
+
+/// `p` as the shortest decimal that reads back as the same double, never with an exponent
+/// ("99.9", "50", "0.001"): the key --json writes and the label the tables show. For a percentile
+/// typed with at most 15 significant digits this is the text as typed, less superfluous zeros
+/// ("99.90" and "099.9" both give "99.9"). "" for a value that is not finite.
+inline std::string percentile_label(double p) {
+  if (!std::isfinite(p)) return {};
+  char buffer[400];  // the longest fixed form of a double up to 100, with room to spare
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, p, std::chars_format::fixed);
+  if (ec != std::errc()) return {};
+  return std::string(buffer, end);
+}
+
+/// The quantile (p / 100) that a percentile label stands for, read from its decimal text with the
+/// point moved two places left: "99.9" gives exactly the double 0.999, the literal gcannon's p99.9
+/// column uses, so a requested percentile that coincides with a fixed column reports the same
+/// number (dividing the double 99.9 by 100 can land one ulp off and pick another rank). NaN for
+/// text that is not a plain decimal.
+inline double percentile_label_quantile(std::string_view label) {
+  const std::size_t dot = std::min(label.find('.'), label.size());
+  const std::string_view whole = label.substr(0, dot);
+  const std::string_view fraction = dot < label.size() ? label.substr(dot + 1) : std::string_view{};
+  if (whole.empty()) return std::nan("");
+  std::string text;
+  if (whole.size() <= 2) {
+    text = "0.";
+    text.append(2 - whole.size(), '0');
+    text += whole;
+  } else {
+    text = whole.substr(0, whole.size() - 2);
+    text += '.';
+    text += whole.substr(whole.size() - 2);
+  }
+  text += fraction;
+  double q = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), q, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nan("");
+  return q;
+}
+
+/// One percentile the run was asked to report.
+struct requested_percentile {
+  std::string label;  ///< percentile_label(): the JSON key, and "p" + label in the tables
+  double quantile;    ///< for latency_histogram::quantile_us()
+};
+
+/// load_config::percentiles as the reports show them: in the order given, each finite value in
+/// (0, 100] once; later duplicates and anything out of range are left out (parse_cli rejects
+/// those already; a hand-filled config may hold anything).
+inline std::vector<requested_percentile> requested_percentiles(const load_config& config) {
+  std::vector<requested_percentile> out;
+  for (const double p : config.percentiles) {
+    if (!(p > 0.0 && p <= 100.0)) continue;
+    std::string label = percentile_label(p);
+    const double q = percentile_label_quantile(label);
+    if (label.empty() || std::isnan(q)) continue;
+    bool seen = false;
+    for (const auto& r : out) seen = seen || r.label == label;
+    if (!seen) out.push_back({std::move(label), q});
+  }
+  return out;
+}
+
 // ---- the report ------------------------------------------------------------------------------
+
+/// ucannon's additions to the text report. Off by default: the text is then gcannon's.
+struct text_report_options {
+  /// --latency: a TTFB row under the latency row, and latency min / max / standard deviation on
+  /// the line after the table.
+  bool latency_details = false;
+};
 
 namespace detail::report {
 
@@ -107,6 +193,15 @@ inline std::string pad_right(std::string_view text, std::size_t width) {
   std::string out(text);
   if (out.size() < width) out.append(width - out.size(), ' ');
   return out;
+}
+
+// A row of gcannon's table: `label` (already padded to 14 columns), then avg, p50, p90, p99 and
+// p99.9, each right-aligned in 6 columns three spaces apart.
+inline std::string latency_table_row(std::string_view label, const latency_histogram& h) {
+  std::string row(label);
+  row += pad_left(format_latency(average_latency_us(h)), 6);
+  for (double q : {0.5, 0.9, 0.99, 0.999}) row += "   " + pad_left(format_latency(h.quantile_us(q)), 6);
+  return row + "\n";
 }
 
 }  // namespace detail::report
@@ -160,16 +255,44 @@ inline std::string format_unexpected_status_warning(const load_config& config, c
          "%) had unexpected status (expected " + std::to_string(config.expected_status / 100) + "xx)\n";
 }
 
+/// The table of load_config::percentiles (see requested_percentiles()), latency and time to first
+/// byte, with a blank line before it; "" when none were asked for:
+///
+///   Percentile    Latency       TTFB
+///   p50             402us      120us
+///   p99.99        21.80ms     3.10ms
+inline std::string format_text_percentiles(const load_config& config, const load_results& r) {
+  const auto wanted = requested_percentiles(config);
+  if (wanted.empty()) return {};
+  std::size_t label_width = 12;
+  for (const auto& p : wanted) label_width = std::max(label_width, p.label.size() + 3);
+  using detail::report::pad_left;
+  using detail::report::pad_right;
+  std::string out = "\n  " + pad_right("Percentile", label_width) + pad_left("Latency", 9) + "  " +
+                    pad_left("TTFB", 9) + "\n";
+  for (const auto& p : wanted) {
+    out += "  " + pad_right("p" + p.label, label_width);
+    out += pad_left(format_latency(r.latency.quantile_us(p.quantile)), 9) + "  ";
+    out += pad_left(format_latency(r.ttfb.quantile_us(p.quantile)), 9) + "\n";
+  }
+  return out;
+}
+
 /// The report printed after the run: a blank line, the latency table, the counts, and then each
 /// only when non-zero or enabled: latency overflow, reconnects, errors, "Interrupted" (ucannon),
-/// the per-template counts, the per-template latency table, and the unexpected-status warning.
-inline std::string format_text_results(const load_config& config, const load_results& r) {
+/// the per-template counts, the per-template latency table, the requested percentiles (ucannon)
+/// and the unexpected-status warning. `options` adds ucannon's latency details (see there).
+inline std::string format_text_results(const load_config& config, const load_results& r,
+                                       const text_report_options& options = {}) {
   const latency_histogram& h = r.latency;
   std::string out = "\n";
   out += "  Thread Stats   Avg      p50      p90      p99    p99.9\n";
-  out += "    Latency   " + detail::report::pad_left(format_latency(average_latency_us(h)), 6);
-  for (double q : {0.5, 0.9, 0.99, 0.999}) out += "   " + detail::report::pad_left(format_latency(h.quantile_us(q)), 6);
-  out += "\n\n";
+  out += detail::report::latency_table_row("    Latency   ", h);
+  if (options.latency_details) {
+    out += detail::report::latency_table_row("       TTFB   ", r.ttfb);
+    out += "  Latency min/max/stddev: " + format_latency_spread(h) + "\n";
+  }
+  out += "\n";
 
   const std::string elapsed = format_fixed(r.elapsed_sec, 2);
   if (config.websocket)
@@ -228,6 +351,7 @@ inline std::string format_text_results(const load_config& config, const load_res
     }
   }
 
+  out += format_text_percentiles(config, r);
   out += format_unexpected_status_warning(config, r);
   return out;
 }

@@ -5,7 +5,8 @@
 //    total time, the current req/s, responses so far, bandwidth (and errors, when there are any),
 //    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
 //  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
-//    yellow, p99.9 red), throughput and status codes; the adaptive latency histogram
+//    yellow, p99.9 red) with a row for the time to first byte, the --percentiles asked for,
+//    throughput and status codes; the adaptive latency histogram
 //    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
 //    10 runs of the history, the current run highlighted; then the counters and any warning.
 // With `colour` false nothing contains an escape code (characters alone carry the meaning: the
@@ -339,16 +340,35 @@ inline std::string format_tui_results(const load_config& config, const load_resu
   std::string out = "\n  " + paint("ucannon", ansi::bold) + paint(" ── ", ansi::gray) + paint("Results", ansi::bold) + "\n";
   out += rule;
 
-  // Percentiles: cyan, p99 yellow, p99.9 red.
+  // Percentiles of the full response and of its first byte: cyan, p99 yellow, p99.9 red.
   out += ui::section_title("Latency", paint);
-  std::vector<std::vector<tui_cell>> rows(2);
+  std::vector<std::vector<tui_cell>> rows(1);
+  rows[0].push_back({});
   for (const char* name : {"Avg", "p50", "p90", "p99", "p99.9"}) rows[0].push_back({name, ansi::bold, tui_align::centre});
-  rows[1].push_back({format_latency(average_latency_us(h)), ansi::cyan});
-  rows[1].push_back({format_latency(h.quantile_us(0.5)), ansi::cyan});
-  rows[1].push_back({format_latency(h.quantile_us(0.9)), ansi::cyan});
-  rows[1].push_back({format_latency(h.quantile_us(0.99)), ansi::yellow});
-  rows[1].push_back({format_latency(h.quantile_us(0.999)), ansi::red});
-  out += ui::box_table({10, 10, 10, 10, 10}, rows, paint);
+  auto percentile_row = [&](const char* name, const latency_histogram& l) {
+    rows.push_back({{name, ansi::bold, tui_align::left},
+                    {format_latency(average_latency_us(l)), ansi::cyan},
+                    {format_latency(l.quantile_us(0.5)), ansi::cyan},
+                    {format_latency(l.quantile_us(0.9)), ansi::cyan},
+                    {format_latency(l.quantile_us(0.99)), ansi::yellow},
+                    {format_latency(l.quantile_us(0.999)), ansi::red}});
+  };
+  percentile_row("Latency", h);
+  percentile_row("TTFB", r.ttfb);
+  out += ui::box_table({10, 10, 10, 10, 10, 10}, rows, paint);
+
+  // The percentiles asked for with --percentiles, one row each (a list of any length fits).
+  if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
+    out += ui::section_title("Percentiles", paint);
+    std::vector<std::vector<tui_cell>> table(1);
+    for (const char* name : {"Percentile", "Latency", "TTFB"})
+      table[0].push_back({name, ansi::bold, tui_align::centre});
+    for (const auto& p : wanted)
+      table.push_back({{"p" + p.label, ansi::bold, tui_align::left},
+                       {format_latency(h.quantile_us(p.quantile)), ansi::cyan},
+                       {format_latency(r.ttfb.quantile_us(p.quantile)), ansi::cyan}});
+    out += ui::box_table({14, 12, 12}, table, paint);
+  }
 
   // Throughput.
   out += ui::section_title("Throughput", paint);
@@ -403,6 +423,7 @@ inline std::string format_tui_results(const load_config& config, const load_resu
                           format_fixed(sampled, 1) + "%)",
                       ansi::gray) +
          "\n";
+  if (h.count()) out += "  " + paint("Latency min/max/stddev: " + format_latency_spread(h), ansi::gray) + "\n";
   if (h.overflow_count())
     out += "  " + paint("Latency overflow (>5s): " + std::to_string(h.overflow_count()), ansi::yellow) + "\n";
   if (r.reconnects) out += "  " + paint("Reconnects: " + std::to_string(r.reconnects), ansi::gray) + "\n";
