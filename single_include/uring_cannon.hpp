@@ -7270,6 +7270,8 @@ struct load_config {
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
   std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
+  double rate = 0;                         ///< open loop: requests per second in all (--rate); 0 = closed loop (gcannon)
+  std::chrono::milliseconds connect_timeout{0};  ///< a connect not done in this long: a connect timeout; 0 = the kernel's
   std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
 
   static constexpr unsigned max_pipeline = 64;
@@ -7305,12 +7307,35 @@ struct status_counts {
   }
 };
 
+/// The finer classes behind error_counts: every error is in exactly one.
+struct error_classes {
+  std::uint64_t connect_refused = 0;   ///< ECONNREFUSED
+  std::uint64_t connect_timeout = 0;   ///< connect not done within connect_timeout (or the kernel's)
+  std::uint64_t connect_other = 0;     ///< any other failure to open a connection (unreachable, EMFILE, ...)
+  std::uint64_t reset = 0;             ///< ECONNRESET or EPIPE while reading or sending
+  std::uint64_t parse_error = 0;       ///< a malformed response or WebSocket frame, or a refused upgrade
+  std::uint64_t unexpected_close = 0;  ///< the server closed with requests outstanding
+  std::uint64_t read_other = 0;        ///< any other recv or send failure
+  std::uint64_t read_timeout = 0;      ///< a response not complete within load_config::timeout
+
+  void merge(const error_classes& o) noexcept {
+    connect_refused += o.connect_refused; connect_timeout += o.connect_timeout; connect_other += o.connect_other;
+    reset += o.reset; parse_error += o.parse_error; unexpected_close += o.unexpected_close;
+    read_other += o.read_other; read_timeout += o.read_timeout;
+  }
+};
+
 /// Errors that ended or disturbed a connection; each one is followed by a reconnect.
 struct error_counts {
   std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
   std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or refused upgrade
   std::uint64_t timeout = 0;  ///< a response (or the upgrade) not complete load_config::timeout after its request was sent
-  void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
+  error_classes classes;      ///< the same errors, finer: connect = refused + timeout + other, read = reset +
+                              ///< parse + unexpected close + other, timeout = read_timeout
+  void merge(const error_counts& o) noexcept {
+    connect += o.connect; read += o.read; timeout += o.timeout;
+    classes.merge(o.classes);
+  }
   std::uint64_t total() const noexcept { return connect + read + timeout; }
 };
 
@@ -7359,11 +7384,15 @@ struct load_results {
   std::uint64_t ws_frames = 0;      ///< WebSocket frames received
   latency_histogram latency;
   latency_histogram ttfb;           ///< send to the first byte of each response (WebSocket: of each echo)
+  latency_histogram service_time;   ///< from the actual send (open loop: `latency` runs from the intended send)
+  std::vector<std::uint64_t> status_codes;  ///< responses per status code, indexed by code (size 1000 or empty)
   std::vector<template_results> per_template;  ///< one per raw template when there are several
   load_accounting accounting;       ///< the books of every request, warm-up included
   std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
 
+  /// Requests sent per second (compare with load_config::rate in open loop).
+  double sent_per_second() const noexcept { return elapsed_sec > 0 ? double(requests) / elapsed_sec : 0; }
   double requests_per_second() const noexcept { return elapsed_sec > 0 ? double(responses) / elapsed_sec : 0; }
   double bytes_per_second() const noexcept { return elapsed_sec > 0 ? double(bytes_read) / elapsed_sec : 0; }
   std::uint64_t unexpected_status(int expected) const noexcept { return status.unexpected(expected); }
@@ -7434,6 +7463,9 @@ inline std::string check_load_config(const load_config& c) {
     return "Error: receive buffer count must be a power of two up to 32768";
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
   if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
+  if (c.rate < 0 || !std::isfinite(c.rate)) return "Error: --rate must be a positive number of requests per second";
+  if (c.rate > 0 && c.websocket) return "Error: --rate is not supported with --ws yet (WebSocket runs are closed loop)";
+  if (c.connect_timeout.count() < 0) return "Error: connect timeout must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
   return {};
 }
@@ -7493,7 +7525,8 @@ struct load_counters {
   std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
   status_counts status;
   error_counts errors;
-  latency_histogram latency, ttfb;
+  latency_histogram latency, ttfb, service_time;
+  std::vector<std::uint64_t> status_codes;  // indexed by code
   std::vector<template_results> per_template;
   std::vector<std::uint64_t> per_second;
   load_accounting accounting;
@@ -7504,25 +7537,29 @@ struct alignas(64) load_live_counters {
   std::atomic<std::uint64_t> responses{0}, bytes_read{0}, errors{0};
 };
 
-/// Send times of the requests in flight on one connection, oldest first (responses come back
-/// in request order). Requests of one batch share a time.
+/// The requests in flight on one connection, oldest first (responses come back in request
+/// order): when each was meant to be sent (open loop) and when it was. In a closed loop the two
+/// are the same, and requests of one batch share them.
 class send_time_queue {
  public:
-  void push(clock::time_point t, unsigned n) noexcept {
-    for (unsigned i = 0; i < n; ++i) times_[(head_ + size_++) % times_.size()] = t;
+  struct entry {
+    clock::time_point intended, sent;
+  };
+  void push(clock::time_point intended, clock::time_point sent, unsigned n = 1) noexcept {
+    for (unsigned i = 0; i < n; ++i) entries_[(head_ + size_++) % entries_.size()] = {intended, sent};
   }
-  clock::time_point front() const noexcept { return times_[head_]; }
-  clock::time_point pop() noexcept {
-    const auto t = times_[head_];
-    head_ = (head_ + 1) % times_.size();
+  const entry& front() const noexcept { return entries_[head_]; }
+  entry pop() noexcept {
+    const entry e = entries_[head_];
+    head_ = (head_ + 1) % entries_.size();
     --size_;
-    return t;
+    return e;
   }
   unsigned size() const noexcept { return size_; }
   void clear() noexcept { head_ = size_ = 0; }
 
  private:
-  std::array<clock::time_point, load_config::max_pipeline> times_{};
+  std::array<entry, load_config::max_pipeline> entries_{};
   unsigned head_ = 0, size_ = 0;
 };
 
@@ -7551,6 +7588,7 @@ class load_worker {
         rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
     counters_.per_second.assign(std::size_t(seconds) + 1, 0);
+    if (!config_.websocket) counters_.status_codes.assign(1000, 0);
     if (plan_.templates.size() > 1) {
       counters_.per_template.resize(plan_.templates.size());
       for (std::size_t i = 0; i < plan_.templates.size(); ++i) counters_.per_template[i].path = config_.raw_files[i];
@@ -7614,13 +7652,18 @@ class load_worker {
   /// One answer, completed by bytes that arrived at `arrived` (which decides whether it counts,
   /// as for those bytes), parsed at `done` (where its latency ends). WebSocket frames have no
   /// status (`status` < 0).
-  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at,
+  void count_response(clock::time_point arrived, clock::time_point done, send_time_queue::entry request,
                       clock::time_point first_byte, int status, std::size_t tpl) noexcept {
     ++counters_.accounting.answered;
     if (!measuring(arrived)) return;
-    counters_.ttfb.record(first_byte - sent_at);
+    const auto sent_at = request.intended;  // open loop: coordinated omission corrected
+    counters_.ttfb.record(first_byte - request.sent);
+    counters_.service_time.record(done - request.sent);
     ++counters_.responses;
-    if (status >= 0) counters_.status.count(status);
+    if (status >= 0) {
+      counters_.status.count(status);
+      if (std::size_t(status) < counters_.status_codes.size()) ++counters_.status_codes[std::size_t(status)];
+    }
     counters_.latency.record(done - sent_at);
     const auto second = std::size_t((arrived - measure_start_) / std::chrono::seconds(1));
     if (second < counters_.per_second.size()) ++counters_.per_second[second];
@@ -7635,11 +7678,20 @@ class load_worker {
   /// Publishes what the timeout sweep needs: how many requests wait, and since when the oldest.
   static void track(connection_state& w, const send_time_queue& in_flight) noexcept {
     w.outstanding = in_flight.size();
-    if (in_flight.size() > 0) w.waiting_since = in_flight.front();
+    if (in_flight.size() > 0) w.waiting_since = in_flight.front().sent;
   }
 
   /// Why a connection ended, counted once when it does.
-  enum class ending { planned, error, timeout, closed_by_peer };
+  enum class ending { planned, closed_by_peer, timeout, reset, parse_error, unexpected_close, read_other };
+
+  /// The class of a failed recv or send.
+  static ending failure(int error) noexcept {
+    return error == ECONNRESET || error == EPIPE ? ending::reset : ending::read_other;
+  }
+  /// A close by the server: an error only when it strands requests.
+  static ending closed(const send_time_queue& in_flight) noexcept {
+    return in_flight.size() > 0 ? ending::unexpected_close : ending::closed_by_peer;
+  }
 
   void count_ending(ending e, connection_state& w) noexcept {
     const auto now = clock::now();
@@ -7649,22 +7701,31 @@ class load_worker {
     w.outstanding = 0;
     w.upgrading = false;
     if (!measuring(now)) return;
+    auto& errors = counters_.errors;
     switch (e) {
       case ending::planned: ++counters_.reconnects; break;
-      case ending::error: ++counters_.errors.read; break;
-      case ending::timeout: ++counters_.errors.timeout; break;
       case ending::closed_by_peer: break;
+      case ending::timeout: ++errors.timeout, ++errors.classes.read_timeout; break;
+      case ending::reset: ++errors.read, ++errors.classes.reset; break;
+      case ending::parse_error: ++errors.read, ++errors.classes.parse_error; break;
+      case ending::unexpected_close: ++errors.read, ++errors.classes.unexpected_close; break;
+      case ending::read_other: ++errors.read, ++errors.classes.read_other; break;
     }
     publish();
   }
 
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
-    const auto limit = config_.timeout.count() > 0 ? std::chrono::nanoseconds(config_.timeout) : std::chrono::nanoseconds(-1);
+    const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
+                                                           : std::chrono::nanoseconds(-1);
     auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
     if (!made) {
       if (measuring(clock::now())) {
-        ++counters_.errors.connect;
+        auto& errors = counters_.errors;
+        ++errors.connect;
+        if (made.error() == ECONNREFUSED) ++errors.classes.connect_refused;
+        else if (made.error() == ETIME || made.error() == ETIMEDOUT) ++errors.classes.connect_timeout;
+        else ++errors.classes.connect_other;
         publish();
       }
       (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
@@ -7692,6 +7753,49 @@ class load_worker {
     return largest * config_.pipeline;
   }
 
+  /// What one received chunk held, for an HTTP connection.
+  struct responses_seen {
+    unsigned completed = 0;
+    bool keep_alive = true;  ///< false once a response said the server closes
+    bool failed = false;     ///< malformed, or an answer nobody asked for
+  };
+
+  /// Parses one chunk that arrived at `now`, counting each response it completes.
+  responses_seen read_responses(http::response_parser& parser, std::string_view data, clock::time_point now,
+                                clock::time_point& first_byte, send_time_queue& in_flight, std::size_t tpl) noexcept {
+    responses_seen seen;
+    if (measuring(now)) counters_.bytes_read += data.size();
+    while (!data.empty()) {
+      if (parser.idle()) first_byte = now;  // these bytes start the next response
+      const auto r = parser.parse(data);
+      data.remove_prefix(r.consumed);
+      if (r.event == http::parse_event::need_more) break;
+      if (r.event == http::parse_event::error || in_flight.size() == 0) {
+        seen.failed = true;
+        break;
+      }
+      count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), first_byte,
+                     parser.last_response().status, tpl);
+      ++seen.completed;
+      if (!parser.last_response().keep_alive) {
+        seen.keep_alive = false;
+        break;
+      }
+    }
+    return seen;
+  }
+
+  /// The end of the stream: it may complete a body delimited by the close.
+  ending read_end_of_stream(http::response_parser& parser, connection_state& w, clock::time_point now,
+                            clock::time_point first_byte, send_time_queue& in_flight, std::size_t tpl) noexcept {
+    if (!w.timed_out && in_flight.size() > 0 &&
+        parser.finish().event == http::parse_event::response_complete) {
+      count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
+      track(w, in_flight);
+    }
+    return closed(in_flight);
+  }
+
   task<> http_connection(unsigned index) {
     connection_state& w = connections_[index];
     http::response_parser parser;
@@ -7701,6 +7805,13 @@ class load_worker {
     const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
     std::size_t tpl = (first_connection_ + index) % template_count;
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+    const bool open_loop = config_.rate > 0;
+    // Open loop: this connection's share of the rate, its first send staggered among the others.
+    const auto interval = std::chrono::duration_cast<clock::duration>(
+        std::chrono::duration<double>(open_loop ? config_.connections / config_.rate : 0));
+    auto next_intended = measure_start_ - config_.warmup +
+        std::chrono::duration_cast<clock::duration>(
+            std::chrono::duration<double>(open_loop ? (first_connection_ + index) / config_.rate : 0));
     bool first = true;
 
     for (;;) {
@@ -7709,15 +7820,14 @@ class load_worker {
       auto opened = co_await open_connection(w);
       if (!opened) continue;
       tcp_stream conn = std::move(*opened);
-      auto incoming = conn.receiver(*buffers_);
       parser.reset();
       parser.expect_head_responses(!plan_.templates.empty() && plan_.templates[tpl].is_head());
       in_flight.clear();
       std::uint64_t sent = 0, answered = 0;
 
-      auto send_batch = [&](unsigned n) {
-        const auto now = clock::now();
-        in_flight.push(now, n);
+      // Sends `n` requests; each was meant to go at `intended` (closed loop: now).
+      auto send_batch = [&](unsigned n, clock::time_point intended, clock::time_point now) {
+        in_flight.push(intended, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -7725,59 +7835,107 @@ class load_worker {
         return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
       };
 
-      ending why = ending::error;
-      if (!co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
-        count_ending(why, w);
-        continue;
-      }
-      for (;;) {
-        auto chunk = co_await incoming.next();
-        auto now = clock::now();
-        if (!chunk) break;  // recv error
-        if (chunk->empty()) {  // end of stream: may complete a close-delimited body
-          if (!w.timed_out && parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
-            count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
-            track(w, in_flight);
-            why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;  // stranded requests are lost
-          }
-          break;
+      ending why = ending::closed_by_peer;
+      if (!open_loop) {
+        // Closed loop (gcannon): a full pipeline, refilled by as many as were answered.
+        auto incoming = conn.receiver(*buffers_);
+        const auto now = clock::now();
+        if (auto done = co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)), now, now);
+            !done) {
+          count_ending(failure(done.error()), w);
+          continue;
         }
-        if (measuring(now)) counters_.bytes_read += chunk->size();
-        std::string_view data = chunk->chars();
-        unsigned completed = 0;
-        bool keep_alive = true, failed = false;
-        while (!data.empty()) {
-          if (parser.idle()) first_byte = now;  // these bytes start the next response
-          const auto r = parser.parse(data);
-          data.remove_prefix(r.consumed);
-          if (r.event == http::parse_event::need_more) break;
-          if (r.event == http::parse_event::error || in_flight.size() == 0) {  // garbage, or an answer nobody asked for
-            failed = true;
+        for (;;) {
+          auto chunk = co_await incoming.next();
+          const auto arrived = clock::now();
+          if (!chunk) {
+            why = failure(chunk.error());
             break;
           }
-          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), first_byte,
-                         parser.last_response().status, tpl);
-          ++completed;
-          if (!parser.last_response().keep_alive) {
-            keep_alive = false;
+          if (chunk->empty()) {
+            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+            break;
+          }
+          const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+          chunk->reset();  // the buffer goes back before we send
+          answered += seen.completed;
+          track(w, in_flight);
+          publish();
+          if (seen.failed) {
+            why = ending::parse_error;
+            break;
+          }
+          if (answered >= per_connection) {
+            why = ending::planned;
+            break;
+          }
+          if (!seen.keep_alive) {  // the server said it closes: requests in flight behind it are lost
+            why = closed(in_flight);
+            break;
+          }
+          const auto refill = unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent));
+          const auto now2 = clock::now();
+          if (refill > 0) {
+            if (auto done = co_await send_batch(refill, now2, now2); !done) {
+              why = failure(done.error());
+              break;
+            }
+          }
+        }
+      } else {
+        // Open loop: requests go out at their intended times, as far as the pipeline has room;
+        // a late one is measured from when it was meant to go. Between sends the connection waits
+        // for data with a timeout that ends at the next intended time (a one-shot recv, so the
+        // wait and the timer are one SQE pair).
+        for (;;) {
+          const auto now = clock::now();
+          unsigned due = 0;
+          while (next_intended + due * interval <= now && in_flight.size() + due < config_.pipeline &&
+                 sent + due < per_connection)
+            ++due;
+          bool failed_send = false;
+          for (unsigned i = 0; i < due; ++i) {  // one send per request: each has its own intended time
+            if (auto done = co_await send_batch(1, next_intended, now); !done) {
+              why = failure(done.error());
+              failed_send = true;
+              break;
+            }
+            next_intended += interval;
+          }
+          if (failed_send) break;
+          const bool room = in_flight.size() < config_.pipeline && sent < per_connection;
+          const auto wait = next_intended - clock::now();
+          if (room && wait <= clock::duration::zero()) continue;
+          auto receive = conn.recv(*buffers_);
+          auto chunk = room ? co_await std::move(receive).with_timeout(wait) : co_await std::move(receive);
+          const auto arrived = clock::now();
+          if (!chunk && chunk.error() == ETIME) continue;  // time for the next request
+          if (!chunk) {
+            why = failure(chunk.error());
+            break;
+          }
+          if (chunk->empty()) {
+            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+            break;
+          }
+          const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+          chunk->reset();
+          answered += seen.completed;
+          track(w, in_flight);
+          publish();
+          if (seen.failed) {
+            why = ending::parse_error;
+            break;
+          }
+          if (answered >= per_connection) {
+            why = ending::planned;
+            break;
+          }
+          if (!seen.keep_alive) {
+            why = closed(in_flight);
             break;
           }
         }
-        chunk->reset();  // the buffer goes back before we send
-        answered += completed;
-        track(w, in_flight);
-        publish();
-        if (failed) break;
-        if (answered >= per_connection) {
-          why = ending::planned;
-          break;
-        }
-        if (!keep_alive) {  // the server said it closes: requests still in flight behind it are lost
-          why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;
-          break;
-        }
-        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
-        if (refill > 0 && !co_await send_batch(refill)) break;
       }
       count_ending(why, w);
     }
@@ -7835,7 +7993,7 @@ class load_worker {
       in_flight.clear();
       decoder.reset();
       std::uint64_t sent = 0, answered = 0;
-      ending why = ending::error;
+      ending why = ending::closed_by_peer;
 
       // The upgrade: one request, answered by 101 and a matching Sec-WebSocket-Accept.
       const std::string key = websocket::make_key(rng_.next(), rng_.next());
@@ -7843,15 +8001,23 @@ class load_worker {
       websocket::handshake_response_parser handshake(key);
       w.upgrading = true;
       w.waiting_since = clock::now();
-      if (!co_await conn.send_all(w.upgrade)) {
-        count_ending(why, w);
+      if (auto done = co_await conn.send_all(w.upgrade); !done) {
+        count_ending(failure(done.error()), w);
         continue;
       }
       bool upgraded = false;
       frames_seen greeting;  // frames the server sent right behind its 101
+      why = ending::parse_error;  // a refused upgrade, unless the stream ended first
       for (;;) {
         auto chunk = co_await incoming.next();
-        if (!chunk || chunk->empty()) break;
+        if (!chunk) {
+          why = failure(chunk.error());
+          break;
+        }
+        if (chunk->empty()) {
+          why = ending::unexpected_close;
+          break;
+        }
         const auto now = clock::now();
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
@@ -7861,16 +8027,19 @@ class load_worker {
         break;
       }
       if (!upgraded || greeting.failed || greeting.closed) {
-        count_ending(why, w);
+        count_ending(upgraded && greeting.closed ? ending::unexpected_close : why, w);
         (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
         continue;
       }
       w.upgrading = false;
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
-      if (greeting.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))) {
-        count_ending(why, w);
-        continue;
+      if (greeting.pong > 0) {
+        if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong))); !done) {
+          count_ending(failure(done.error()), w);
+          continue;
+        }
       }
+      why = ending::closed_by_peer;
 
       auto send_frames = [&](unsigned n) {
         const auto now = clock::now();
@@ -7879,7 +8048,7 @@ class load_worker {
           used += websocket::encode_client_frame(std::span<char>(w.send_buffer).subspan(used), websocket::opcode::text,
                                                  std::span<const char>(message.data(), message.size()),
                                                  std::uint32_t(rng_.next()));
-        in_flight.push(now, n);
+        in_flight.push(now, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -7887,13 +8056,20 @@ class load_worker {
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
 
-      if (!co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
-        count_ending(why, w);
+      if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection))); !done) {
+        count_ending(failure(done.error()), w);
         continue;
       }
       for (;;) {
         auto chunk = co_await incoming.next();
-        if (!chunk || chunk->empty()) break;
+        if (!chunk) {
+          why = failure(chunk.error());
+          break;
+        }
+        if (chunk->empty()) {
+          why = closed(in_flight);
+          break;
+        }
         const auto now = clock::now();
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
@@ -7901,22 +8077,35 @@ class load_worker {
         answered += seen.echoes;
         track(w, in_flight);
         publish();
-        if (seen.failed) break;
+        if (seen.failed) {
+          why = ending::parse_error;
+          break;
+        }
         if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
           const std::size_t size = websocket::encode_client_frame(w.control, websocket::opcode::close,
                                                                   decoder.payload().first(std::min<std::size_t>(2, decoder.payload().size())),
                                                                   std::uint32_t(rng_.next()));
           (void)co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), size)));
-          why = ending::closed_by_peer;
+          why = closed(in_flight);
           break;
         }
-        if (seen.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong)))) break;
+        if (seen.pong > 0) {
+          if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong))); !done) {
+            why = failure(done.error());
+            break;
+          }
+        }
         if (answered >= per_connection) {
           why = ending::planned;
           break;
         }
         const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
-        if (refill > 0 && !co_await send_frames(refill)) break;
+        if (refill > 0) {
+          if (auto done = co_await send_frames(refill); !done) {
+            why = failure(done.error());
+            break;
+          }
+        }
       }
       count_ending(why, w);
     }
@@ -8054,6 +8243,11 @@ class load_runner {
       r.errors.merge(c.errors);
       r.latency.merge(c.latency);
       r.ttfb.merge(c.ttfb);
+      r.service_time.merge(c.service_time);
+      if (!c.status_codes.empty()) {
+        if (r.status_codes.empty()) r.status_codes.assign(c.status_codes.size(), 0);
+        for (std::size_t i = 0; i < c.status_codes.size(); ++i) r.status_codes[i] += c.status_codes[i];
+      }
       r.accounting.merge(c.accounting);
       if (r.per_template.empty()) {
         r.per_template = c.per_template;
@@ -8123,6 +8317,11 @@ inline load_results run_load(load_plan plan) {
 //    divided by zero, `-p 0` corrupted the heap and `-d 500ms` meant 500 s. Here a value that is
 //    not a whole number in range, a negative number, an unknown duration unit or a missing value
 //    is an `Error: ...` naming the flag and the value, exit 2.
+//  * ucannon: a duration (-d, --timeout, --warmup, --connect-timeout) is a number with an optional
+//    unit, ms, s (the default), m or h; s, m and h take a decimal part (`1.5s`, `0.5m`, `2.5h`)
+//    as long as it comes to whole milliseconds (`1.0005s` is refused); ms stays whole.
+//  * ucannon: `--rate N` (open loop, load_config::rate) is a plain decimal above 0 and at most
+//    max_rate, `50000` or `12.5`: digits, optionally a point and more digits, no sign, no exponent.
 //  * ucannon: `-c` below `-t` is an error (exit 2) rather than a silent clamp: every thread needs
 //    at least one connection, and quietly running fewer threads than asked would skew a benchmark.
 //  * ucannon: `--json` wins over `--tui` (gcannon drew its progress bar into the JSON stream).
@@ -8163,6 +8362,7 @@ struct cli_options {
   static constexpr unsigned max_connections = 1'000'000;
   static constexpr unsigned max_threads = 1024;
   static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+  static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
 };
 
 /// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
@@ -8186,7 +8386,7 @@ inline std::string cli_usage() {
   return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
          "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
-         "[--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
+         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -8215,8 +8415,17 @@ Load                                                                      defaul
   --ws                  WebSocket echo mode: upgrade, then text frames      off
   --ws-msg TEXT         WebSocket payload; implies --ws                     hello
   --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --rate N              open loop: N requests per second in all, evenly     off
+                        spaced over the connections (decimals allowed, e.g.
+                        50000 or 12.5; without it, gcannon's closed loop).
+                        Latency is then measured from each request's
+                        intended send time, so a stalled server shows in it
+                        (coordinated omission corrected, as wrk2 does); the
+                        report adds the service time (from the actual send)
+                        and the rate reached, with a warning below 98%
   --timeout D           a response not complete D after its request: a      0 (off)
                         timeout error, and the connection is reopened
+  --connect-timeout D   a connect not done in D: a connect timeout error    0 (the kernel's)
   --warmup D            excluded from every count and histogram; 0 = none   100ms
   --cqe-latency         stop the latency clock when the completion          off
                         arrives, before parsing
@@ -8245,17 +8454,19 @@ Output
 
 Numbers and durations
   Value flags take the next word even when it starts with '-'; long flags also accept
-  --flag=value. Numbers are whole and non-negative. A duration is a whole number with an
-  optional unit: ms, s (the default), m or h, e.g. 5, 5s, 500ms, 2m, 1h. gcannon read these
-  with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s); ucannon rejects them instead.
+  --flag=value. Numbers are whole and non-negative (--rate and --percentiles also take a
+  decimal point). A duration is a number with an optional unit: ms, s (the default), m or h,
+  e.g. 5, 5s, 1.5s, 500ms, 0.5m, 2m, 1h; s, m and h take decimals down to whole milliseconds,
+  ms is whole. gcannon read these with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s);
+  ucannon rejects them instead.
 
 Exit status
   0  the run finished and every response had the expected status class
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
-     100..599, -d 0, ...), an unknown duration unit, a missing value, a bad --percentiles
-     list, or -c below -t (each thread needs a connection)
+     100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
+     --percentiles list, or -c below -t (each thread needs a connection)
 )";
   return text;
 }
@@ -8264,29 +8475,58 @@ namespace detail {
 
 inline constexpr std::uint64_t cli_max_duration_ms = 8760ull * 3600 * 1000;  // a year: no overflow anywhere
 
-// "5", "5s", "500ms", "2m", "1h" (units case-insensitive, as gcannon's 'S' and 'M') -> ms.
+// The value of `digits` (all decimal digits, at most 18 of them) as an integer.
+constexpr std::uint64_t cli_digits_value(std::string_view digits) noexcept {
+  std::uint64_t v = 0;
+  for (char c : digits) v = v * 10 + std::uint64_t(c - '0');
+  return v;
+}
+
+// "5", "5s", "1.5s", "500ms", "0.5m", "2m", "2.5h" (units case-insensitive, as gcannon's 'S' and
+// 'M') -> ms. A decimal part must come to whole milliseconds, and ms takes none.
 inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexcept {
   std::size_t digits = 0;
   while (digits < text.size() && is_digit(text[digits])) ++digits;
-  const std::string_view unit = text.substr(digits);
+  std::string_view whole = text.substr(0, digits), fraction;
+  std::size_t end = digits;
+  if (end < text.size() && text[end] == '.') {
+    std::size_t more = end + 1;
+    while (more < text.size() && is_digit(text[more])) ++more;
+    fraction = text.substr(end + 1, more - end - 1);
+    if (fraction.empty()) return std::nullopt;  // "5." and "5.s": say what you mean
+    end = more;
+  }
+  const std::string_view unit = text.substr(end);
   std::uint64_t scale = 0;
   if (unit.empty() || iequals(unit, "s")) scale = 1000;
   else if (iequals(unit, "ms")) scale = 1;
   else if (iequals(unit, "m")) scale = 60'000;
   else if (iequals(unit, "h")) scale = 3'600'000;
   else return std::nullopt;
-  const auto value = parse_decimal(text.substr(0, digits), cli_max_duration_ms / scale);
+  const auto value = parse_decimal(whole, cli_max_duration_ms / scale);
   if (!value) return std::nullopt;
-  return *value * scale;
+  std::uint64_t ms = *value * scale;
+  if (!fraction.empty()) {
+    // Trailing zeros say nothing; what is left must be a whole number of milliseconds.
+    while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+    if (fraction.size() > 9) return std::nullopt;  // finer than 1 ms for every unit
+    std::uint64_t denominator = 1;
+    for (std::size_t i = 0; i < fraction.size(); ++i) denominator *= 10;
+    const std::uint64_t numerator = cli_digits_value(fraction) * scale;  // < 10^9 * 3.6e6: no overflow
+    if (numerator % denominator != 0) return std::nullopt;
+    ms += numerator / denominator;
+    if (ms > cli_max_duration_ms) return std::nullopt;
+  }
+  return ms;
 }
 
-// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
-// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
-inline std::optional<double> cli_percentile(std::string_view item) noexcept {
-  if (item.empty() || item.size() > 16) return std::nullopt;
-  const std::size_t dot = item.find('.');
-  const std::string_view whole = item.substr(0, dot);
-  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : item.substr(dot + 1);
+// A plain decimal: digits, optionally a point and more digits, at most 16 characters (so at most
+// 15 significant digits, which a double keeps exactly); no sign, no exponent, no spaces.
+inline std::optional<double> cli_plain_decimal(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
   auto all_digits = [](std::string_view t) {
     if (t.empty()) return false;
     for (char c : t)
@@ -8294,9 +8534,24 @@ inline std::optional<double> cli_percentile(std::string_view item) noexcept {
     return true;
   };
   if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction))) return std::nullopt;
-  double p = 0;
-  const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), p, std::chars_format::fixed);
-  if (ec != std::errc() || end != item.data() + item.size() || !(p > 0.0 && p <= 100.0)) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// --rate: a plain decimal above 0 and at most max_rate.
+inline std::optional<double> cli_rate(std::string_view text) noexcept {
+  const auto rate = cli_plain_decimal(text);
+  if (!rate || !(*rate > 0.0 && *rate <= cli_options::max_rate)) return std::nullopt;
+  return rate;
+}
+
+// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
+// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
+inline std::optional<double> cli_percentile(std::string_view item) noexcept {
+  const auto p = cli_plain_decimal(item);
+  if (!p || !(*p > 0.0 && *p <= 100.0)) return std::nullopt;
   return p;
 }
 
@@ -8323,8 +8578,10 @@ inline std::string cli_value_error(std::string_view flag, std::string_view expec
 
 }  // namespace detail
 
-/// Reads a duration as ucannon's -d, --timeout and --warmup do: a whole number with an optional
-/// unit, ms, s (default), m or h, at most a year. Zero is accepted (callers that need more say so).
+/// Reads a duration as ucannon's -d, --timeout, --connect-timeout and --warmup do: a number with
+/// an optional unit, ms, s (default), m or h, at most a year; s, m and h take a decimal part that
+/// comes to whole milliseconds ("1.5s", "0.5m"), ms is whole. Zero is accepted (callers that need
+/// more say so).
 inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const auto ms = detail::cli_duration_ms(text);
   if (!ms) {
@@ -8332,7 +8589,7 @@ inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text)
     // memcpy (-Wrestrict, a known false positive).
     std::string message(1, '\'');
     message += text;
-    message += "' is not a duration such as 10, 10s, 500ms, 2m or 1h";
+    message += "' is not a duration such as 10, 10s, 1.5s, 500ms, 2m or 1h";
     return or_error<std::chrono::milliseconds>::failure(std::move(message));
   }
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
@@ -8392,7 +8649,8 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
                        flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
                        flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
-                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles";
+                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
+                       flag == "--rate" || flag == "--connect-timeout";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -8426,14 +8684,21 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
       const auto n = number(1, cli_options::max_threads);
       if (!n) return bad("a number of threads from 1 to 1024");
       c.threads = static_cast<unsigned>(*n);
-    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup") {
+    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup" || flag == "--connect-timeout") {
       const auto ms = detail::cli_duration_ms(value);
-      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off
+      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off; --connect-timeout 0: the kernel's
       if (!ms || (*ms == 0 && !zero_ok))
-        return bad(zero_ok ? "a duration such as 0, 100ms, 1s or 2m"
-                           : "a duration above 0 such as 10, 10s, 500ms, 2m or 1h");
+        return bad(zero_ok ? "a duration such as 0, 100ms, 1.5s or 2m"
+                           : "a duration above 0 such as 10, 10s, 1.5s, 500ms, 2m or 1h");
       const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
-      (flag == "-d" ? c.duration : flag == "--timeout" ? c.timeout : c.warmup) = d;
+      (flag == "-d"                ? c.duration
+       : flag == "--timeout"       ? c.timeout
+       : flag == "--warmup"        ? c.warmup
+                                   : c.connect_timeout) = d;
+    } else if (flag == "--rate") {
+      const auto rate = detail::cli_rate(value);
+      if (!rate) return bad("a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5");
+      c.rate = *rate;
     } else if (flag == "-p") {
       const auto n = capped(load_config::max_pipeline);
       if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
@@ -8513,9 +8778,25 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
 // a `Latency min/max/stddev:` line under the table; load_config::percentiles (--percentiles) adds
 // a table of the requested percentiles, latency and TTFB, after gcannon's lines (before the
 // unexpected-status warning, which stays last). Neither puts "Latency" before the latency row.
+//
+// The engine's finer facts print only when they say something, so a plain, clean, all-200 run is
+// still gcannon's text:
+//  * `  Status code counts: 200=N, 404=M` (codes ascending) under gcannon's `Status codes:` line,
+//    when some response's status code was not 200 (status_code_counts_worth_showing()); HTTP only;
+//  * `  Error classes: refused N, reset N, ...` (the non-zero classes of error_classes, in its
+//    order) under gcannon's `Errors:` line;
+//  * open loop (load_config::rate > 0): `  Rate:      N req/s (open loop)` at the end of the header
+//    block; `  Service time: avg .., p50 .., p90 .., p99 .., p99.9 .., max ..` under the latency
+//    table (whose row then holds the coordinated-omission-corrected latency, from each request's
+//    intended send time); `  Rate: asked X req/s, sent Y req/s` under `Throughput:`; and, when
+//    fewer than 98% of the asked requests went out, `  WARNING: the target rate was not reached
+//    (sent Y of X req/s)` before the unexpected-status warning.
+// None of them contains "Latency", "requests in", "responses", "2xx=" or the other words a
+// consumer looks for.
 
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -8660,6 +8941,99 @@ inline std::vector<requested_percentile> requested_percentiles(const load_config
   return out;
 }
 
+// ---- the finer facts: status codes, error classes, the open-loop rate -------------------------
+
+/// One counter of error_classes: its key in --json, its label in the text report, its count.
+struct error_class_count {
+  std::string_view key;    ///< "connect_refused", ...
+  std::string_view label;  ///< "refused", ...
+  std::uint64_t count;
+};
+
+/// Every counter of `c`, in error_classes' order (connect refused, connect timeout, connect other,
+/// reset, parse error, unexpected close, read other, read timeout), zeros included.
+inline std::array<error_class_count, 8> error_class_counts(const error_classes& c) noexcept {
+  return {{{"connect_refused", "refused", c.connect_refused},
+           {"connect_timeout", "connect timeout", c.connect_timeout},
+           {"connect_other", "connect other", c.connect_other},
+           {"reset", "reset", c.reset},
+           {"parse_error", "parse error", c.parse_error},
+           {"unexpected_close", "unexpected close", c.unexpected_close},
+           {"read_other", "read other", c.read_other},
+           {"read_timeout", "read timeout", c.read_timeout}}};
+}
+
+/// Responses with one status code.
+struct status_code_count {
+  unsigned code;
+  std::uint64_t count;
+};
+
+/// The status codes of load_results::status_codes that answered at least once, ascending.
+inline std::vector<status_code_count> seen_status_codes(const load_results& r) {
+  std::vector<status_code_count> seen;
+  for (std::size_t code = 0; code < r.status_codes.size(); ++code)
+    if (r.status_codes[code]) seen.push_back({static_cast<unsigned>(code), r.status_codes[code]});
+  return seen;
+}
+
+/// The text report's rule for `Status code counts:` (and the TUI's for its table): some response
+/// had a status code other than 200. A plain all-200 run stays gcannon's text; a run that saw a
+/// 404, a 204 or a mix shows every code it saw, 200 included. Never in WebSocket mode.
+inline bool status_code_counts_worth_showing(const load_config& config, const load_results& r) noexcept {
+  if (config.websocket) return false;
+  for (std::size_t code = 0; code < r.status_codes.size(); ++code)
+    if (code != 200 && r.status_codes[code]) return true;
+  return false;
+}
+
+/// `200=734000, 404=780`: the codes seen, ascending.
+inline std::string format_status_code_counts(const load_results& r) {
+  std::string out;
+  for (const status_code_count& s : seen_status_codes(r)) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(s.code) + "=" + std::to_string(s.count);
+  }
+  return out;
+}
+
+/// `refused 2, reset 5`: the non-zero error classes, in error_classes' order ("" when none).
+inline std::string format_error_classes(const error_classes& c) {
+  std::string out;
+  for (const error_class_count& e : error_class_counts(c)) {
+    if (e.count == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(e.label) + " " + std::to_string(e.count);
+  }
+  return out;
+}
+
+/// A request rate as the shortest decimal that reads back as the same double, never with an
+/// exponent ("50000", "12.5"): the --rate as typed, less superfluous zeros. "0" when not finite.
+inline std::string format_rate(double per_second) {
+  if (!std::isfinite(per_second)) return "0";
+  char buffer[400];  // the longest fixed form of a double
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, per_second, std::chars_format::fixed);
+  if (ec != std::errc()) return "0";
+  return std::string(buffer, end);
+}
+
+/// Below this share of load_config::rate, the run did not reach its target rate.
+inline constexpr double rate_reached_share = 0.98;
+
+/// Open loop only: fewer than 98% of the asked requests per second were sent (the target is
+/// overloaded, or the generator is: too few connections for the rate, or too few threads).
+inline bool rate_not_reached(const load_config& config, const load_results& r) noexcept {
+  return config.rate > 0 && r.sent_per_second() < config.rate * rate_reached_share;
+}
+
+/// The open-loop warning (with its leading blank line) when rate_not_reached(); "" otherwise.
+inline std::string format_rate_warning(const load_config& config, const load_results& r) {
+  if (!rate_not_reached(config, r)) return {};
+  return "\n  WARNING: the target rate was not reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " +
+         format_rate(config.rate) + " req/s)\n";
+}
+
 // ---- the report ------------------------------------------------------------------------------
 
 /// ucannon's additions to the text report. Off by default: the text is then gcannon's.
@@ -8729,6 +9103,7 @@ inline std::string format_text_header(const load_config& config, const std::stri
   if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
   out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
   out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
+  if (config.rate > 0) out += "  Rate:      " + format_rate(config.rate) + " req/s (open loop)\n";
   out += "\n";
   return out;
 }
@@ -8770,7 +9145,8 @@ inline std::string format_text_percentiles(const load_config& config, const load
 /// The report printed after the run: a blank line, the latency table, the counts, and then each
 /// only when non-zero or enabled: latency overflow, reconnects, errors, "Interrupted" (ucannon),
 /// the per-template counts, the per-template latency table, the requested percentiles (ucannon)
-/// and the unexpected-status warning. `options` adds ucannon's latency details (see there).
+/// and the unexpected-status warning. `options` adds ucannon's latency details (see there); the
+/// finer facts (status codes, error classes, the open-loop lines) appear by the rules at the top.
 inline std::string format_text_results(const load_config& config, const load_results& r,
                                        const text_report_options& options = {}) {
   const latency_histogram& h = r.latency;
@@ -8780,6 +9156,13 @@ inline std::string format_text_results(const load_config& config, const load_res
   if (options.latency_details) {
     out += detail::report::latency_table_row("       TTFB   ", r.ttfb);
     out += "  Latency min/max/stddev: " + format_latency_spread(h) + "\n";
+  }
+  if (config.rate > 0) {
+    const latency_histogram& s = r.service_time;
+    out += "  Service time: avg " + format_latency(average_latency_us(s)) + ", p50 " +
+           format_latency(s.quantile_us(0.5)) + ", p90 " + format_latency(s.quantile_us(0.9)) + ", p99 " +
+           format_latency(s.quantile_us(0.99)) + ", p99.9 " + format_latency(s.quantile_us(0.999)) + ", max " +
+           format_latency(s.max_us()) + "\n";
   }
   out += "\n";
 
@@ -8791,6 +9174,9 @@ inline std::string format_text_results(const load_config& config, const load_res
     out += "  " + std::to_string(r.requests) + " requests in " + elapsed + "s, " + std::to_string(r.responses) +
            " responses\n";
   out += "  Throughput: " + format_count(truncate_to_u64(r.requests_per_second())) + " req/s\n";
+  if (config.rate > 0)
+    out += "  Rate: asked " + format_rate(config.rate) + " req/s, sent " + format_fixed(r.sent_per_second(), 2) +
+           " req/s\n";
   out += "  Bandwidth:  " + format_bandwidth(r.bytes_per_second()) + "\n";
 
   if (config.websocket) {
@@ -8801,6 +9187,8 @@ inline std::string format_text_results(const load_config& config, const load_res
            ", 4xx=" + std::to_string(r.status.s4xx) + ", 5xx=" + std::to_string(r.status.s5xx);
     if (r.status.other) out += ", other=" + std::to_string(r.status.other);
     out += "\n";
+    if (status_code_counts_worth_showing(config, r))
+      out += "  Status code counts: " + format_status_code_counts(r) + "\n";
   }
 
   const double sampled = r.responses ? 100.0 * static_cast<double>(h.count()) / static_cast<double>(r.responses) : 0.0;
@@ -8811,6 +9199,8 @@ inline std::string format_text_results(const load_config& config, const load_res
   if (r.errors.total())
     out += "  Errors: connect " + std::to_string(r.errors.connect) + ", read " + std::to_string(r.errors.read) +
            ", timeout " + std::to_string(r.errors.timeout) + "\n";
+  if (const std::string classes = format_error_classes(r.errors.classes); !classes.empty())
+    out += "  Error classes: " + classes + "\n";
   if (r.interrupted)
     out += "  Interrupted: measured " + elapsed + "s of " + format_duration_setting(config.duration) + "\n";
 
@@ -8841,6 +9231,7 @@ inline std::string format_text_results(const load_config& config, const load_res
   }
 
   out += format_text_percentiles(config, r);
+  out += format_rate_warning(config, r);
   out += format_unexpected_status_warning(config, r);
   return out;
 }
@@ -8876,6 +9267,16 @@ inline std::string format_text_results(const load_config& config, const load_res
 //   responses_per_second  [integers], one per whole second of the run
 //   ttfb_us         {avg, p50, p90, p99, p999, min, max} integers: send to the first byte of each
 //                   response, with latency_us's semantics (one sample per latency sample)
+//   status_codes    {"200": n, "404": m}: responses per status code, the codes that answered at
+//                   least once, ascending; always there, {} when none (WebSocket mode, or none)
+//   error_classes   {connect_refused, connect_timeout, connect_other, reset, parse_error,
+//                   unexpected_close, read_other, read_timeout} integers, always: the errors of
+//                   "errors" by finer class (connect = the three connect_*, read = reset +
+//                   parse_error + unexpected_close + read_other, timeout = read_timeout)
+//   rate            open loop (--rate) only: {"target": asked, "achieved": sent per second}, both
+//                   numbers with 2 decimals; latency_us then runs from each request's intended
+//                   send time (coordinated omission corrected)
+//   service_time_us open loop only: {avg, p50, p90, p99, p999, max} integers, from the actual send
 //   percentiles_us  with --percentiles: {"<percentile as written>": µs, ...} of the latency, in
 //                   the order asked (keys from percentile_label(): "50", "99.9"); a percentile
 //                   equal to a fixed column (50, 90, 99, 99.9) gives exactly that column's value
@@ -9050,6 +9451,30 @@ inline std::string format_json(const load_config& config, const load_results& r,
   o += ",\n  \"ttfb_us\": {\"avg\": " + u(average_latency_us(t)) + ", \"p50\": " + u(t.quantile_us(0.5)) +
        ", \"p90\": " + u(t.quantile_us(0.9)) + ", \"p99\": " + u(t.quantile_us(0.99)) + ", \"p999\": " +
        u(t.quantile_us(0.999)) + ", \"min\": " + u(t.min_us()) + ", \"max\": " + u(t.max_us()) + "}";
+  o += ",\n  \"status_codes\": {";
+  bool first_code = true;
+  for (const status_code_count& sc : seen_status_codes(r)) {
+    o += first_code ? "\"" : ", \"";
+    o += u(sc.code) + "\": " + u(sc.count);
+    first_code = false;
+  }
+  o += "}";
+  o += ",\n  \"error_classes\": {";
+  bool first_class = true;
+  for (const error_class_count& e : error_class_counts(r.errors.classes)) {
+    o += first_class ? "\"" : ", \"";
+    o += std::string(e.key) + "\": " + u(e.count);
+    first_class = false;
+  }
+  o += "}";
+  if (config.rate > 0) {
+    o += ",\n  \"rate\": {\"target\": " + format_fixed(config.rate, 2) + ", \"achieved\": " +
+         format_fixed(r.sent_per_second(), 2) + "}";
+    const latency_histogram& st = r.service_time;
+    o += ",\n  \"service_time_us\": {\"avg\": " + u(average_latency_us(st)) + ", \"p50\": " + u(st.quantile_us(0.5)) +
+         ", \"p90\": " + u(st.quantile_us(0.9)) + ", \"p99\": " + u(st.quantile_us(0.99)) + ", \"p999\": " +
+         u(st.quantile_us(0.999)) + ", \"max\": " + u(st.max_us()) + "}";
+  }
   if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
     o += ",\n  \"percentiles_us\": " + detail::json_report::percentile_object(wanted, h);
     o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
@@ -9067,7 +9492,9 @@ inline std::string format_json(const load_config& config, const load_results& r,
 //    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
 //  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
 //    yellow, p99.9 red) with a row for the time to first byte, the --percentiles asked for,
-//    throughput and status codes; the adaptive latency histogram
+//    throughput and status codes (and, when load_text_report.hpp's rules say so, the responses
+//    per status code, the errors by class, and the open-loop rate and service time); the
+//    adaptive latency histogram
 //    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
 //    10 runs of the history, the current run highlighted; then the counters and any warning.
 // With `colour` false nothing contains an escape code (characters alone carry the meaning: the
@@ -9781,6 +10208,7 @@ inline std::string format_tui_results(const load_config& config, const load_resu
   };
   percentile_row("Latency", h);
   percentile_row("TTFB", r.ttfb);
+  if (config.rate > 0) percentile_row("Service", r.service_time);  // open loop: from the actual send
   out += ui::box_table({10, 10, 10, 10, 10, 10}, rows, paint);
 
   // The percentiles asked for with --percentiles, one row each (a list of any length fits).
@@ -9801,13 +10229,17 @@ inline std::string format_tui_results(const load_config& config, const load_resu
   const std::string total = format_count(r.requests) + (config.websocket ? " sent / " : " req / ") +
                             format_count(r.responses) + (config.websocket ? " received in " : " resp in ") +
                             format_fixed(r.elapsed_sec, 2) + "s";
-  out += ui::box_table(
-      {14, 38},
-      {{{"Req/s", ansi::bold, tui_align::centre},
-        {format_count(truncate_to_u64(r.requests_per_second())), ansi::cyan, tui_align::left}},
-       {{"Bandwidth", ansi::bold, tui_align::centre}, {format_bandwidth(r.bytes_per_second()), ansi::cyan, tui_align::left}},
-       {{"Total", ansi::bold, tui_align::centre}, {total, {}, tui_align::left}}},
-      paint);
+  std::vector<std::vector<tui_cell>> throughput{
+      {{"Req/s", ansi::bold, tui_align::centre},
+       {format_count(truncate_to_u64(r.requests_per_second())), ansi::cyan, tui_align::left}},
+      {{"Bandwidth", ansi::bold, tui_align::centre}, {format_bandwidth(r.bytes_per_second()), ansi::cyan, tui_align::left}},
+      {{"Total", ansi::bold, tui_align::centre}, {total, {}, tui_align::left}}};
+  if (config.rate > 0)
+    throughput.push_back({{"Rate", ansi::bold, tui_align::centre},
+                          {"asked " + format_rate(config.rate) + " req/s, sent " + format_fixed(r.sent_per_second(), 2) +
+                               " req/s",
+                           rate_not_reached(config, r) ? ansi::yellow : std::string_view{}, tui_align::left}});
+  out += ui::box_table({14, 38}, throughput, paint);
 
   // Status classes, or the WebSocket counters.
   if (config.websocket) {
@@ -9836,6 +10268,30 @@ inline std::string format_tui_results(const load_config& config, const load_resu
       status[1].push_back({std::to_string(r.status.other)});
     }
     out += ui::box_table(widths, status, paint);
+    if (status_code_counts_worth_showing(config, r)) {
+      out += "\n";
+      std::vector<std::vector<tui_cell>> codes{{{"Code", ansi::bold, tui_align::centre},
+                                                {"Responses", ansi::bold, tui_align::centre}}};
+      for (const status_code_count& sc : seen_status_codes(r)) {
+        const std::string_view colour = sc.code / 100 == 2   ? ansi::green
+                                        : sc.code / 100 == 3 ? ansi::cyan
+                                        : sc.code / 100 == 4 ? ansi::yellow
+                                        : sc.code / 100 == 5 ? ansi::red
+                                                             : ansi::gray;
+        codes.push_back({{std::to_string(sc.code), colour, tui_align::centre}, {std::to_string(sc.count)}});
+      }
+      out += ui::box_table({10, 14}, codes, paint);
+    }
+  }
+
+  // The errors by class, when there were any.
+  if (!format_error_classes(r.errors.classes).empty()) {
+    out += ui::section_title("Errors", paint);
+    std::vector<std::vector<tui_cell>> classes{{{"Class", ansi::bold, tui_align::centre},
+                                                {"Count", ansi::bold, tui_align::centre}}};
+    for (const error_class_count& e : error_class_counts(r.errors.classes))
+      if (e.count) classes.push_back({{std::string(e.label), {}, tui_align::left}, {std::to_string(e.count), ansi::red}});
+    out += ui::box_table({18, 12}, classes, paint);
   }
 
   out += ui::section_title("Latency Distribution", paint);
@@ -9894,6 +10350,13 @@ inline std::string format_tui_results(const load_config& config, const load_resu
       out += ui::box_table({10, 10, 10, 10, 10}, tpl, paint);
     }
   }
+
+  if (rate_not_reached(config, r))
+    out += "\n  " + paint("WARNING", ansi::bold_red) +
+           paint(": the target rate was not reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " +
+                     format_rate(config.rate) + " req/s)",
+                 ansi::red) +
+           "\n";
 
   const std::uint64_t unexpected = r.unexpected_status(config.expected_status);
   const std::uint64_t answered = std::max(r.responses, r.status.total());

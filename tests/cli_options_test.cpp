@@ -52,6 +52,8 @@ TEST_CASE("a URL alone gives gcannon's defaults", "[cli]") {
   CHECK_FALSE(c.cqe_latency);
   CHECK_FALSE(c.per_template_latency);
   CHECK(c.timeout == 0s);  // off, as in gcannon
+  CHECK(c.connect_timeout == 0s);  // the kernel's
+  CHECK(c.rate == 0);  // closed loop, as in gcannon
   CHECK(c.warmup == 100ms);
   CHECK_FALSE(r.options.json);
   CHECK_FALSE(r.options.tui);
@@ -67,7 +69,7 @@ TEST_CASE("a URL alone gives gcannon's defaults", "[cli]") {
 TEST_CASE("every flag sets its field, in any order", "[cli]") {
   const auto r = parse({"-c", "64", "--tui", "-t", "4", "http://a/", "-d", "2m", "-p", "16", "-r", "10", "-s", "404",
                         "--cqe-latency", "--per-tpl-latency", "-b", "20", "--recv-buf", "8192", "--timeout", "250ms",
-                        "--warmup", "1s", "--ws-msg", "ping"});
+                        "--warmup", "1s", "--ws-msg", "ping", "--rate", "50000", "--connect-timeout", "1.5s"});
   REQUIRE(r.ok());
   const uc::load_config& c = r.options.config;
   CHECK(c.url == "http://a/");
@@ -82,6 +84,8 @@ TEST_CASE("every flag sets its field, in any order", "[cli]") {
   CHECK(c.recv_buffer_size == 8192);
   CHECK(c.timeout == 250ms);
   CHECK(c.warmup == 1s);
+  CHECK(c.rate == 50000);
+  CHECK(c.connect_timeout == 1500ms);
   CHECK(c.ws_message == "ping");
   CHECK(c.websocket);  // --ws-msg implies --ws
   CHECK(r.options.tui);
@@ -116,13 +120,17 @@ TEST_CASE("long flags also take --flag=value", "[cli]") {
   CHECK(parse({"http://a/", "--recv-buf=511"}).message == "Error: --recv-buf must be at least 512\n");
 }
 
-TEST_CASE("durations: gcannon's 5, 5s and 2m, plus ucannon's 500ms and 1h", "[cli]") {
+TEST_CASE("durations: gcannon's 5, 5s and 2m, plus ucannon's 500ms, 1h and decimals", "[cli]") {
   struct accepted {
     const char* text;
     std::chrono::milliseconds value;
   };
   for (const accepted& a : {accepted{"5", 5s}, {"5s", 5s}, {"5S", 5s}, {"2m", 120s}, {"2M", 120s}, {"500ms", 500ms},
-                            {"500MS", 500ms}, {"1h", 3600s}, {"90s", 90s}, {"007", 7s}}) {
+                            {"500MS", 500ms}, {"1h", 3600s}, {"90s", 90s}, {"007", 7s},
+                            // ucannon: a decimal part in s, m and h, down to whole milliseconds
+                            {"1.5s", 1500ms}, {"1.5", 1500ms}, {"0.5m", 30s}, {"2.5h", 9000s}, {"0.001s", 1ms},
+                            {"1.25S", 1250ms}, {"0.0001h", 360ms}, {"1.500000000000s", 1500ms},
+                            {"0.00005m", 3ms}, {"00.5s", 500ms}, {"8760h", 8760h}, {"8759.5h", 31534200000ms}}) {
     INFO(a.text);
     const auto r = parse({"http://a/", "-d", a.text});
     REQUIRE(r.ok());
@@ -131,16 +139,66 @@ TEST_CASE("durations: gcannon's 5, 5s and 2m, plus ucannon's 500ms and 1h", "[cl
     REQUIRE(d.ok());
     CHECK(*d == a.value);
   }
-  for (const char* bad : {"3x", "1.5s", "", "s", "ms", "-1", "+5", " 5", "5 s", "10d", "5sec", "0", "0ms", "9999999h"})
+  // Not whole milliseconds ("1.0005s", "0.1ms", "0.00001m" = 0.6 ms), a bare or doubled point,
+  // signs, exponents, commas, zero and above a year are refused.
+  for (const char* bad : {"3x", "", "s", "ms", "-1", "+5", " 5", "5 s", "10d", "5sec", "0", "0ms", "9999999h",
+                          "1.0005s", "1.5ms", "0.1ms", "0.00001m", ".5s", "5.s", "5.", "1.5.5s", "1e3", "1,5s",
+                          "0.0s", "0.0004s", "8760.001h", "0.000016666666666m", "8759.999999h", "8761h", "1.5x", "1.-5s", "0.0000000001s"})
     require_bad_value({"http://a/", "-d", bad}, "-d", bad);
   CHECK_FALSE(uc::parse_duration("3x").ok());
   CHECK(uc::parse_duration("3x").error().find("'3x'") != std::string::npos);
   CHECK(uc::parse_duration("0").ok());  // the parser allows 0; -d refuses it
+  CHECK(*uc::parse_duration("2.5m") == 150s);
+  CHECK(uc::parse_duration("1.0005s").error() == "'1.0005s' is not a duration such as 10, 10s, 1.5s, 500ms, 2m or 1h");
 
   CHECK(parse({"http://a/", "--warmup", "0"}).options.config.warmup == 0ms);
   CHECK(parse({"http://a/", "--timeout", "0"}).options.config.timeout == 0ms);
   require_bad_value({"http://a/", "--timeout", "-1"}, "--timeout", "-1");
   require_bad_value({"http://a/", "--warmup", "1x"}, "--warmup", "1x");
+  // Decimals everywhere a duration is read.
+  const auto r = parse({"http://a/", "-d", "0.5m", "--timeout", "1.5s", "--warmup", "0.25s", "--connect-timeout=2.5s"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.duration == 30s);
+  CHECK(r.options.config.timeout == 1500ms);
+  CHECK(r.options.config.warmup == 250ms);
+  CHECK(r.options.config.connect_timeout == 2500ms);
+  require_bad_value({"http://a/", "--timeout", "1.5ms"}, "--timeout", "1.5ms");
+  require_bad_value({"http://a/", "--warmup", "0.0001s"}, "--warmup", "0.0001s");
+}
+
+TEST_CASE("flags: --connect-timeout takes a duration; 0 leaves it to the kernel", "[cli]") {
+  CHECK(parse({"http://a/", "--connect-timeout", "250ms"}).options.config.connect_timeout == 250ms);
+  CHECK(parse({"http://a/", "--connect-timeout", "3"}).options.config.connect_timeout == 3s);
+  CHECK(parse({"http://a/", "--connect-timeout", "0"}).options.config.connect_timeout == 0ms);
+  for (const char* bad : {"-1", "abc", "1.5ms", "", "2d"})
+    require_bad_value({"http://a/", "--connect-timeout", bad}, "--connect-timeout", bad);
+  CHECK(parse({"http://a/", "--connect-timeout", "x"}).message ==
+        "Error: --connect-timeout expects a duration such as 0, 100ms, 1.5s or 2m, got 'x'\n");
+}
+
+TEST_CASE("flags: --rate takes requests per second in all, a plain decimal above 0", "[cli]") {
+  struct accepted {
+    const char* text;
+    double value;
+  };
+  for (const accepted& a : {accepted{"50000", 50000}, {"12.5", 12.5}, {"1", 1}, {"0.5", 0.5}, {"007", 7},
+                            {"1000000000", 1e9}, {"1000000000.0000", 1e9}, {"99999.99", 99999.99}, {"0.001", 0.001}}) {
+    INFO(a.text);
+    const auto r = parse({"http://a/", "--rate", a.text});
+    REQUIRE(r.ok());
+    CHECK(r.options.config.rate == a.value);
+  }
+  CHECK(parse({"--rate=2500.5", "http://a/"}).options.config.rate == 2500.5);
+  CHECK(parse({"http://a/", "--rate", "10", "--rate", "20"}).options.config.rate == 20);  // the last wins
+  for (const char* bad : {"0", "0.0", "000", "", "abc", "-5", "+5", "1e4", "5E3", "12.5.5", ".5", "5.", " 5", "5 ",
+                          "50k", "1,000", "inf", "nan", "0x10", "1000000000.1", "1000000001", "12345678901234567",
+                          "-0", "50000req/s"})
+    require_bad_value({"http://a/", "--rate", bad}, "--rate", bad);
+  CHECK(parse({"http://a/", "--rate", "0"}).message ==
+        "Error: --rate expects a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5, "
+        "got '0'\n");
+  // A flag-looking word is --rate's value, and is refused as one.
+  require_bad_value({"http://a/", "--rate", "--json"}, "--rate", "--json");
 }
 
 TEST_CASE("gcannon's atoi defects are errors with exit status 2", "[cli]") {
@@ -172,7 +230,9 @@ TEST_CASE("cli: the exact messages", "[cli]") {
         "Error: -c expects a number of connections from 1 to 1000000, got 'abc'\n");
   CHECK(parse({"http://a/", "-t", "0"}).message == "Error: -t expects a number of threads from 1 to 1024, got '0'\n");
   CHECK(parse({"http://a/", "-d", "3x"}).message ==
-        "Error: -d expects a duration above 0 such as 10, 10s, 500ms, 2m or 1h, got '3x'\n");
+        "Error: -d expects a duration above 0 such as 10, 10s, 1.5s, 500ms, 2m or 1h, got '3x'\n");
+  CHECK(parse({"http://a/", "--timeout", "3x"}).message ==
+        "Error: --timeout expects a duration such as 0, 100ms, 1.5s or 2m, got '3x'\n");
   CHECK(parse({"http://a/", "-s", "99"}).message == "Error: -s expects an HTTP status code from 100 to 599, got '99'\n");
   CHECK(parse({"http://a/", "-c"}).message == "Error: -c needs a value\n");
   CHECK(parse({"http://a/", "-c", "2", "-t", "4"}).message ==
@@ -181,7 +241,7 @@ TEST_CASE("cli: the exact messages", "[cli]") {
 
 TEST_CASE("a flag at the end without its value is exit 2", "[cli]") {
   for (const char* flag : {"-c", "-t", "-d", "-p", "-r", "-s", "--raw", "-R", "--ws-msg", "-b", "--buckets",
-                           "--recv-buf", "--timeout", "--warmup", "--percentiles"}) {
+                           "--recv-buf", "--timeout", "--warmup", "--percentiles", "--rate", "--connect-timeout"}) {
     INFO(flag);
     const auto r = parse({"http://a/", flag});
     REQUIRE_FALSE(r.ok());
@@ -295,13 +355,14 @@ TEST_CASE("cli: the version, usage and help texts", "[cli]") {
                            "--tui", "--json", "--buckets", "-b", "--recv-buf", "--cqe-latency", "--per-tpl-latency",
                            "--clear-history", "--help", "--version", "--timeout", "--warmup", "NO_COLOR", "500ms",
                            "Exit status", "  2  ", "atoi", "--percentiles LIST", "--latency", "--histogram",
-                           "percentiles_us", "histogram_us", "TTFB"}) {
+                           "percentiles_us", "histogram_us", "TTFB", "--rate N", "--connect-timeout D", "open loop",
+                           "intended send time", "coordinated omission", "wrk2", "service time", "1.5s", "0.5m"}) {
     INFO(flag);
     CHECK(help.find(flag) != std::string::npos);
   }
   for (const char* word : {"--tui", "--json", "-b", "--recv-buf", "--cqe-latency", "--per-tpl-latency", "--timeout",
                            "--warmup", "--percentiles", "--latency", "--histogram", "--clear-history", "--help",
-                           "--version"}) {
+                           "--version", "--rate", "--connect-timeout"}) {
     INFO(word);
     CHECK(usage.find(word) != std::string::npos);
   }

@@ -309,3 +309,73 @@ TEST_CASE("the engine makes no heap allocation per request", "[load][alloc]") {
   REQUIRE(long_responses > short_responses + 5000);
   CHECK(long_allocations <= short_allocations + 16);  // a few timing-dependent queue growths, not one per request
 }
+
+TEST_CASE("open loop: requests go out at the asked rate, spread over the connections", "[load][rate]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 4);
+  c.rate = 2000;
+  c.duration = 1s;
+  const auto r = run(c);
+  INFO("sent " << r.sent_per_second() << " req/s");
+  CHECK(r.sent_per_second() == Approx(2000).epsilon(0.03));
+  CHECK(r.responses == Approx(r.requests).margin(8));
+  CHECK(r.errors.total() == 0);
+  CHECK(r.service_time.count() == r.latency.count());
+  CHECK(r.service_time.sum_us() <= r.latency.sum_us());  // corrected latency is never shorter
+}
+
+TEST_CASE("open loop: a stalled server shows in the corrected latency, not in the service time", "[load][rate]") {
+  // The server answers every request, but each answer waits behind the one before: with one
+  // connection at depth 1, requests queue up at the client, late, and are measured from when
+  // they were meant to go.
+  scripted_server server(server_behaviour::answer_slowly);
+  auto c = quick_config(server.url(), 1);
+  c.rate = 200;  // one every 5 ms, answered only every 20 ms
+  c.duration = 1s;
+  const auto r = run(c);
+  REQUIRE(r.responses > 10);
+  CHECK(r.sent_per_second() < 0.5 * 200);  // the asked rate could not be kept
+  CHECK(r.service_time.quantile_us(0.99) < 60'000);
+  CHECK(r.latency.quantile_us(0.99) > 300'000);  // late requests waited for their turn
+}
+
+TEST_CASE("errors are classified: refused, parse error, unexpected close, read timeout", "[load][errors]") {
+  SECTION("refused") {
+    std::uint16_t port;
+    {
+      auto l = test_support::loopback_listener();
+      port = l.local_endpoint().port();
+    }
+    const auto r = run(quick_config("http://127.0.0.1:" + std::to_string(port) + "/", 2));
+    CHECK(r.errors.connect > 0);
+    CHECK(r.errors.classes.connect_refused == r.errors.connect);
+  }
+  SECTION("garbage is a parse error") {
+    scripted_server server(server_behaviour::garbage);
+    const auto r = run(quick_config(server.url(), 2));
+    CHECK(r.errors.read > 0);
+    CHECK(r.errors.classes.parse_error == r.errors.read);
+  }
+  SECTION("a hang-up with requests outstanding is an unexpected close") {
+    scripted_server server(server_behaviour::hang_up);
+    const auto r = run(quick_config(server.url(), 2));
+    CHECK(r.errors.read > 0);
+    CHECK(r.errors.classes.unexpected_close + r.errors.classes.reset == r.errors.read);
+  }
+  SECTION("silence is a read timeout") {
+    scripted_server server(server_behaviour::silent);
+    auto c = quick_config(server.url(), 2);
+    c.timeout = 100ms;
+    const auto r = run(c);
+    CHECK(r.errors.timeout > 0);
+    CHECK(r.errors.classes.read_timeout == r.errors.timeout);
+  }
+}
+
+TEST_CASE("responses are counted per status code", "[load]") {
+  scripted_server server(server_behaviour::answer, "HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\n\r\n");
+  const auto r = run(quick_config(server.url(), 2));
+  REQUIRE(r.status_codes.size() == 1000);
+  CHECK(r.status_codes[418] == r.responses);
+  CHECK(r.status.s4xx == r.responses);
+}

@@ -43,7 +43,20 @@ uc::load_results base_results() {
   r.status.s4xx = 200;
   r.status.s5xx = 60;
   r.status.other = 3;
-  r.errors = {4, 5, 6};
+  r.errors = {4, 5, 6, {}};
+  r.errors.classes.connect_refused = 3;
+  r.errors.classes.connect_other = 1;
+  r.errors.classes.reset = 2;
+  r.errors.classes.parse_error = 2;
+  r.errors.classes.unexpected_close = 1;
+  r.errors.classes.read_timeout = 6;
+  r.status_codes.assign(1000, 0);
+  r.status_codes[200] = 263000;
+  r.status_codes[201] = 1000;
+  r.status_codes[302] = 1;
+  r.status_codes[404] = 200;
+  r.status_codes[503] = 60;
+  r.status_codes[999] = 3;
   r.reconnects = 7;
   for (std::uint64_t i = 0; i < 264264; ++i) {
     r.latency.record_us(40 + i % 50 + (i % 1000 == 0 ? 150 : 0));
@@ -59,7 +72,8 @@ const std::vector<std::string> gcannon_http_keys = {
     "duration_sec", "elapsed_sec", "requests", "responses",   "rps",        "bandwidth_bps",
     "bytes_read", "latency_us", "status",      "errors",      "reconnects"};
 const std::vector<std::string> ucannon_extra_keys = {"tool", "duration_ms", "interrupted", "accounting",
-                                                     "responses_per_second", "ttfb_us"};
+                                                     "responses_per_second", "ttfb_us", "status_codes",
+                                                     "error_classes"};
 
 std::vector<std::string> concat(std::vector<std::string> a, const std::vector<std::string>& b) {
   a.insert(a.end(), b.begin(), b.end());
@@ -347,4 +361,109 @@ TEST_CASE("json report: --histogram: histogram_us lists the non-empty buckets, o
   // One bucket per line, the array closed at the end of the document.
   CHECK(text.find("\n  \"histogram_us\": [\n    [40, ") != std::string::npos);
   CHECK(text.find("\n    [5000000, 2]\n  ]\n}\n") != std::string::npos);
+}
+
+TEST_CASE("json report: status_codes and error_classes, always there, after gcannon's fields", "[json_report]") {
+  const uc::load_results r = base_results();
+  const std::string text = uc::format_json(base_config(), r);
+  const json doc = parse_json(text);
+  const json& codes = doc["status_codes"];
+  REQUIRE(codes.kind == json::object);
+  CHECK(codes.keys() == std::vector<std::string>{"200", "201", "302", "404", "503", "999"});  // ascending, non-zero
+  for (const json& v : codes.values) CHECK(v.is_integer());
+  CHECK(codes["200"].u64() == 263000);
+  CHECK(codes["201"].u64() == 1000);
+  CHECK(codes["302"].u64() == 1);
+  CHECK(codes["404"].u64() == 200);
+  CHECK(codes["503"].u64() == 60);
+  CHECK(codes["999"].u64() == 3);
+
+  const json& classes = doc["error_classes"];
+  REQUIRE(classes.kind == json::object);
+  CHECK(classes.keys() == std::vector<std::string>{"connect_refused", "connect_timeout", "connect_other", "reset",
+                                                   "parse_error", "unexpected_close", "read_other", "read_timeout"});
+  for (const json& v : classes.values) CHECK(v.is_integer());
+  CHECK(classes["connect_refused"].u64() == 3);
+  CHECK(classes["connect_timeout"].u64() == 0);
+  CHECK(classes["connect_other"].u64() == 1);
+  CHECK(classes["reset"].u64() == 2);
+  CHECK(classes["parse_error"].u64() == 2);
+  CHECK(classes["unexpected_close"].u64() == 1);
+  CHECK(classes["read_other"].u64() == 0);
+  CHECK(classes["read_timeout"].u64() == 6);
+  // gcannon's errors are the sums of the finer classes.
+  CHECK(doc["errors"]["connect"].u64() ==
+        classes["connect_refused"].u64() + classes["connect_timeout"].u64() + classes["connect_other"].u64());
+  CHECK(doc["errors"]["read"].u64() == classes["reset"].u64() + classes["parse_error"].u64() +
+                                           classes["unexpected_close"].u64() + classes["read_other"].u64());
+  CHECK(doc["errors"]["timeout"].u64() == classes["read_timeout"].u64());
+
+  // One line each, right after ttfb_us.
+  CHECK(text.find("\n  \"status_codes\": {\"200\": 263000, \"201\": 1000, \"302\": 1, \"404\": 200, \"503\": 60, "
+                  "\"999\": 3},\n  \"error_classes\": {\"connect_refused\": 3, \"connect_timeout\": 0, "
+                  "\"connect_other\": 1, \"reset\": 2, \"parse_error\": 2, \"unexpected_close\": 1, "
+                  "\"read_other\": 0, \"read_timeout\": 6}\n}\n") != std::string::npos);
+
+  // No codes counted (an empty vector, or all zeros): {}. Not a closed-loop field: no rate.
+  uc::load_results empty;
+  empty.target = "x/";
+  const json none = parse_json(uc::format_json(base_config(), empty));
+  CHECK(none["status_codes"].kind == json::object);
+  CHECK(none["status_codes"].keys().empty());
+  for (const json& v : none["error_classes"].values) CHECK(v.u64() == 0);
+  empty.status_codes.assign(1000, 0);
+  CHECK(uc::format_json(base_config(), empty).find("\n  \"status_codes\": {},\n") != std::string::npos);
+  CHECK(none.keys() == concat(gcannon_http_keys, ucannon_extra_keys));
+}
+
+TEST_CASE("json report: open loop adds rate and service_time_us after error_classes", "[json_report]") {
+  uc::load_config c = base_config();
+  c.rate = 132500.5;
+  uc::load_results r = base_results();
+  for (std::uint64_t i = 0; i < 1000; ++i) r.service_time.record_us(30 + i % 20);
+  r.service_time.record_us(77);
+
+  const std::string text = uc::format_json(c, r);
+  const json doc = parse_json(text);
+  CHECK(doc.keys() == concat(concat(gcannon_http_keys, ucannon_extra_keys), {"rate", "service_time_us"}));
+  const json& rate = doc["rate"];
+  CHECK(rate.keys() == std::vector<std::string>{"target", "achieved"});
+  CHECK(rate["target"].kind == json::number);
+  CHECK(rate["target"].text == "132500.50");
+  CHECK(rate["achieved"].decimals() == 2);
+  CHECK(rate["achieved"].text == uc::format_fixed(264264 / 2.0004, 2));  // requests sent per second
+  CHECK(rate["achieved"].text == uc::format_fixed(r.sent_per_second(), 2));
+
+  const json& st = doc["service_time_us"];
+  CHECK(st.keys() == std::vector<std::string>{"avg", "p50", "p90", "p99", "p999", "max"});
+  for (const json& v : st.values) CHECK(v.is_integer());
+  CHECK(st["avg"].u64() == uc::average_latency_us(r.service_time));
+  CHECK(st["p50"].u64() == r.service_time.quantile_us(0.5));
+  CHECK(st["p90"].u64() == r.service_time.quantile_us(0.9));
+  CHECK(st["p99"].u64() == r.service_time.quantile_us(0.99));
+  CHECK(st["p999"].u64() == r.service_time.quantile_us(0.999));
+  CHECK(st["max"].u64() == 77);
+  CHECK(st["p50"].u64() < doc["latency_us"]["p50"].u64());  // latency here runs from the intended send
+  CHECK(text.find(",\n  \"rate\": {\"target\": 132500.50, \"achieved\": ") != std::string::npos);
+
+  // With every optional field: rate and service time come before percentiles and the histogram.
+  c.percentiles = {50};
+  const json all = parse_json(uc::format_json(c, r, {.histogram = true}));
+  CHECK(all.keys() == concat(concat(gcannon_http_keys, ucannon_extra_keys),
+                             {"rate", "service_time_us", "percentiles_us", "ttfb_percentiles_us", "histogram_us"}));
+
+  // An empty open-loop run: zeros, still numbers.
+  uc::load_results empty;
+  empty.target = "x/";
+  const json zero = parse_json(uc::format_json(c, empty));
+  CHECK(zero["rate"]["achieved"].text == "0.00");
+  for (const json& v : zero["service_time_us"].values) CHECK(v.u64() == 0);
+
+  // Closed loop: neither.
+  c.rate = 0;
+  const json closed = parse_json(uc::format_json(c, r));
+  for (const std::string& key : closed.keys()) {
+    CHECK(key != "rate");
+    CHECK(key != "service_time_us");
+  }
 }

@@ -52,6 +52,8 @@ uc::load_results http_results() {
   r.responses = 734780;
   r.bytes_read = 109'483'220;
   r.status.s2xx = 734780;
+  r.status_codes.assign(1000, 0);
+  r.status_codes[200] = 734780;  // all 200: the text stays gcannon's
   fill_latency(r.latency, 734780, 300);
   return r;
 }
@@ -102,7 +104,7 @@ scenario templates_scenario() {
   r.bytes_read = 2'329'000;
   r.status.s2xx = 32718;
   r.reconnects = 6547;
-  r.errors = {2, 5, 1};
+  r.errors = {2, 5, 1, {}};
   r.per_template.resize(4);
   const std::uint64_t counts[4] = {8177, 8181, 8181, 8179};
   for (std::size_t i = 0; i < 4; ++i) {
@@ -122,6 +124,7 @@ scenario warning_scenario() {
   uc::load_results& r = s.results;
   r.target = "127.0.0.1:8080/status/404";
   r.status = {};
+  r.status_codes.clear();  // an engine that counted no codes: no line for them
   r.status.s2xx = 1000;
   r.status.s4xx = 733000;
   r.status.other = 780;
@@ -139,6 +142,41 @@ scenario latency_scenario() {
   s.config.percentiles = {50, 90, 99.9, 99.99, 100, 0.5};
   s.options.latency_details = true;
   fill_latency(s.results.ttfb, 734780, 100);
+  return s;
+}
+
+// Open loop at 50 000 req/s that reached only 40 000, against a server that answered with three
+// codes and failed in several ways: every open-loop line, both warnings.
+scenario open_loop_scenario() {
+  scenario s{"text_open_loop.txt", http_config(), {}, "127.0.0.1:8080/delay/5"};
+  s.config.rate = 50000;
+  s.config.connections = 256;
+  s.config.threads = 2;
+  uc::load_results& r = s.results;
+  r.target = "127.0.0.1:8080/delay/5";
+  r.elapsed_sec = 5.0;
+  r.requests = 200000;  // 40 000 req/s: 80% of the target
+  r.responses = 199990;
+  r.bytes_read = 29'000'000;
+  r.status.s2xx = 199000;
+  r.status.s4xx = 900;
+  r.status.s5xx = 90;
+  r.status_codes.assign(1000, 0);
+  r.status_codes[200] = 198000;
+  r.status_codes[204] = 1000;
+  r.status_codes[404] = 900;
+  r.status_codes[503] = 90;
+  r.errors.connect = 3;
+  r.errors.read = 7;
+  r.errors.timeout = 2;
+  r.errors.classes.connect_refused = 2;
+  r.errors.classes.connect_timeout = 1;
+  r.errors.classes.reset = 4;
+  r.errors.classes.unexpected_close = 3;
+  r.errors.classes.read_timeout = 2;
+  r.reconnects = 0;
+  fill_latency(r.latency, 199990, 5300);     // corrected: from the intended send
+  fill_latency(r.service_time, 199990, 5050);  // from the actual send
   return s;
 }
 
@@ -320,7 +358,8 @@ TEST_CASE("text report: the header block", "[text_report]") {
 
 TEST_CASE("text report approval: whole reports match the committed baselines", "[text_report]") {
   const bool update = std::getenv("UCANNON_UPDATE_APPROVALS") && *std::getenv("UCANNON_UPDATE_APPROVALS");
-  for (const scenario& s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario(), latency_scenario()}) {
+  for (const scenario& s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario(), latency_scenario(),
+                            open_loop_scenario()}) {
     INFO(s.name);
     const std::string actual = normalise(report(s));
     if (update) {
@@ -375,6 +414,21 @@ TEST_CASE("Http Arena's parsing rules hold", "[text_report]") {
     CHECK(b.p99 == a.p99);
     CHECK(b.bandwidth == a.bandwidth);
   }
+  SECTION("open loop with errors and several codes: gcannon's readings, from gcannon's lines") {
+    const scenario s = open_loop_scenario();
+    const auto a = read_like_http_arena(report(s));
+    CHECK(a.duration == "5.00");
+    CHECK(a.s2xx == 199000);
+    CHECK(a.s3xx == 0);
+    CHECK(a.s4xx == 900);
+    CHECK(a.s5xx == 90);
+    CHECK(a.responses == 199990);
+    CHECK(a.avg == uc::format_latency(uc::average_latency_us(s.results.latency)));  // the corrected latency
+    CHECK(a.p99 == uc::format_latency(s.results.latency.quantile_us(0.99)));
+    CHECK(a.bandwidth == uc::format_bandwidth(s.results.bytes_per_second()));
+    CHECK(a.reconnects == UINT64_MAX);
+    CHECK(a.per_template_ok.empty());
+  }
   SECTION("templates") {
     const scenario s = templates_scenario();
     const std::string text = report(s);
@@ -387,7 +441,8 @@ TEST_CASE("Http Arena's parsing rules hold", "[text_report]") {
 }
 
 TEST_CASE("nothing before the latency table contains the word Latency", "[text_report]") {
-  for (scenario s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario(), latency_scenario()}) {
+  for (scenario s : {http_scenario(), ws_scenario(), templates_scenario(), warning_scenario(), latency_scenario(),
+                     open_loop_scenario()}) {
     s.config.cqe_latency = s.config.per_template_latency = true;  // every mode tag on
     s.tui = true;
     s.options.latency_details = true;  // and every addition
@@ -561,4 +616,126 @@ TEST_CASE("requested_percentiles keeps the order, drops repeats and values out o
   CHECK(wanted[0].quantile == 0.999);
   CHECK(wanted[3].quantile == 0.00001);
   CHECK(uc::requested_percentiles(uc::load_config{}).empty());
+}
+
+TEST_CASE("text report: the finer facts appear only when there is something to say", "[text_report]") {
+  const scenario plain = http_scenario();
+  REQUIRE(plain.results.status_codes.at(200) == 734780);  // the codes are there, all 200
+  const std::string text = uc::format_text_header(plain.config, "x") + uc::format_text_results(plain.config, plain.results);
+  for (const char* absent : {"Status code counts", "Error classes", "Rate", "Service time", "open loop", "WARNING"})
+    CHECK(text.find(absent) == std::string::npos);
+
+  // Status code counts: as soon as a code other than 200 answered, every code seen, ascending.
+  uc::load_results r = plain.results;
+  r.status_codes[404] = 7;
+  r.status_codes[201] = 3;
+  std::string with_codes = uc::format_text_results(plain.config, r);
+  CHECK(with_codes.find("  Status codes: 2xx=734780, 3xx=0, 4xx=0, 5xx=0\n"
+                        "  Status code counts: 200=734780, 201=3, 404=7\n") != std::string::npos);
+  // All 204: one code, not 200, worth a line.
+  r.status_codes.assign(1000, 0);
+  r.status_codes[204] = 10;
+  CHECK(uc::format_text_results(plain.config, r).find("  Status code counts: 204=10\n") != std::string::npos);
+  // Odd codes (class "other") are listed too; an empty vector says nothing.
+  r.status_codes[999] = 1;
+  r.status_codes[0] = 2;
+  CHECK(uc::format_status_code_counts(r) == "0=2, 204=10, 999=1");
+  r.status_codes.clear();
+  CHECK(uc::format_text_results(plain.config, r).find("Status code counts") == std::string::npos);
+  // WebSocket mode has no status codes line at all.
+  r.status_codes.assign(1000, 0);
+  r.status_codes[101] = 4;
+  uc::load_config ws = plain.config;
+  ws.websocket = true;
+  CHECK_FALSE(uc::status_code_counts_worth_showing(ws, r));
+  CHECK(uc::status_code_counts_worth_showing(plain.config, r));
+  CHECK(uc::format_text_results(ws, r).find("Status code") == std::string::npos);
+
+  // Error classes: right after gcannon's Errors line, the non-zero ones in error_classes' order.
+  uc::load_results e = plain.results;
+  e.errors.connect = 1;
+  e.errors.read = 8;
+  e.errors.timeout = 9;
+  std::string errors = uc::format_text_results(plain.config, e);
+  CHECK(errors.find("Error classes") == std::string::npos);  // classes not filled in: nothing to add
+  e.errors.classes.connect_other = 1;
+  e.errors.classes.parse_error = 5;
+  e.errors.classes.read_other = 3;
+  e.errors.classes.read_timeout = 9;
+  errors = uc::format_text_results(plain.config, e);
+  CHECK(errors.find("  Errors: connect 1, read 8, timeout 9\n"
+                    "  Error classes: connect other 1, parse error 5, read other 3, read timeout 9\n") !=
+        std::string::npos);
+  uc::error_classes every;
+  every.connect_refused = 1, every.connect_timeout = 2, every.connect_other = 3, every.reset = 4;
+  every.parse_error = 5, every.unexpected_close = 6, every.read_other = 7, every.read_timeout = 8;
+  CHECK(uc::format_error_classes(every) ==
+        "refused 1, connect timeout 2, connect other 3, reset 4, parse error 5, unexpected close 6, read other 7, "
+        "read timeout 8");
+  CHECK(uc::format_error_classes({}).empty());
+}
+
+TEST_CASE("text report: open loop adds the asked rate, the service time and a warning when short", "[text_report]") {
+  uc::load_config c = http_config();
+  c.rate = 12.5;
+  uc::load_results r;
+  r.elapsed_sec = 4.0;
+  r.requests = 50;  // 12.5 req/s: reached
+  r.responses = 50;
+  for (std::uint64_t us : {100, 200, 300, 400}) r.latency.record_us(us * 10);
+  for (std::uint64_t us : {100, 200, 300, 400}) r.service_time.record_us(us);
+
+  const std::string header = uc::format_text_header(c, "127.0.0.1:8080/");
+  CHECK(header.find("  Duration:  5s\n  Rate:      12.5 req/s (open loop)\n\n") != std::string::npos);
+  CHECK(header.find("Latency") == std::string::npos);
+  c.rate = 50000;
+  CHECK(uc::format_text_header(c, "x").find("  Rate:      50000 req/s (open loop)\n") != std::string::npos);
+  c.rate = 12.5;
+
+  const std::string text = uc::format_text_results(c, r);
+  CHECK(text.rfind("\n"
+                   "  Thread Stats   Avg      p50      p90      p99    p99.9\n"
+                   "    Latency   2.50ms   3.00ms   4.00ms   4.00ms   4.00ms\n"
+                   "  Service time: avg 250us, p50 300us, p90 400us, p99 400us, p99.9 400us, max 400us\n"
+                   "\n",
+                   0) == 0);
+  CHECK(text.find("  Throughput: 12 req/s\n  Rate: asked 12.5 req/s, sent 12.50 req/s\n  Bandwidth:") !=
+        std::string::npos);
+  CHECK(text.find("WARNING") == std::string::npos);
+  CHECK_FALSE(uc::rate_not_reached(c, r));
+
+  // With --latency the service time comes after gcannon's table and ucannon's details.
+  const std::string detailed = uc::format_text_results(c, r, {.latency_details = true});
+  CHECK(detailed.find("  Latency min/max/stddev: 1.00ms / 4.00ms / 1.12ms\n  Service time: ") != std::string::npos);
+
+  // 98% of the target is enough; below it, a warning before the unexpected-status one.
+  c.rate = 1000;
+  r.requests = 3920;  // 980 req/s
+  CHECK_FALSE(uc::rate_not_reached(c, r));
+  CHECK(uc::format_rate_warning(c, r).empty());
+  r.requests = 3919;
+  CHECK(uc::rate_not_reached(c, r));
+  CHECK(uc::format_rate_warning(c, r) == "\n  WARNING: the target rate was not reached (sent 979.75 of 1000 req/s)\n");
+  r.status.s5xx = 1;
+  const std::string warned = uc::format_text_results(c, r);
+  const auto rate_warning = warned.find("WARNING: the target rate"), status_warning = warned.find("had unexpected status");
+  CHECK(rate_warning != std::string::npos);
+  CHECK(rate_warning < status_warning);
+  CHECK(status_warning != std::string::npos);
+  CHECK(warned.substr(warned.size() - 15) == "(expected 2xx)\n");  // gcannon's warning stays last
+
+  // Closed loop: none of it, even with a service time recorded.
+  c.rate = 0;
+  const std::string closed = uc::format_text_header(c, "x") + uc::format_text_results(c, r);
+  for (const char* absent : {"Rate", "Service time", "open loop", "target rate"}) CHECK(closed.find(absent) == std::string::npos);
+  CHECK_FALSE(uc::rate_not_reached(c, r));
+}
+
+TEST_CASE("text report: rates print as the shortest exact decimal", "[text_report]") {
+  CHECK(uc::format_rate(50000) == "50000");
+  CHECK(uc::format_rate(12.5) == "12.5");
+  CHECK(uc::format_rate(0.001) == "0.001");
+  CHECK(uc::format_rate(1e9) == "1000000000");
+  CHECK(uc::format_rate(99999.99) == "99999.99");
+  CHECK(uc::format_rate(1.0 / 0.0) == "0");
 }

@@ -338,7 +338,7 @@ TEST_CASE("tui: the final screen's conditional parts", "[tui]") {
   r.status.s5xx = 700;
   r.status.other = 80;
   r.reconnects = 9;
-  r.errors = {1, 2, 3};
+  r.errors = {1, 2, 3, {}};
   r.interrupted = true;
   r.latency.record_us(6'000'000, 2);
   c.raw_files = {"a", "b"};
@@ -438,4 +438,115 @@ TEST_CASE("tui: --percentiles adds a table, one row per percentile", "[tui]") {
   // It comes right after the latency table.
   CHECK(text.find("  Latency\n") < text.find("  Percentiles\n"));
   CHECK(text.find("  Percentiles\n") < text.find("  Throughput\n"));
+}
+
+namespace {
+
+// Every box in `text` is as wide on every line as its top border.
+void check_boxes_line_up(const std::string& text) {
+  const auto lines = lines_of(text);
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].find("╭") == std::string::npos) continue;
+    const std::size_t width = visible_width(lines[i]);
+    for (std::size_t j = i + 1; j < lines.size(); ++j) {
+      INFO(lines[j]);
+      CHECK(visible_width(lines[j]) == width);
+      if (lines[j].find("╰") != std::string::npos) break;
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tui: a clean closed-loop run shows none of the finer facts", "[tui]") {
+  uc::load_results r = results();
+  r.status_codes.assign(1000, 0);
+  r.status_codes[200] = 734780;
+  for (std::uint64_t i = 0; i < 100; ++i) r.service_time.record_us(100);  // recorded, but closed loop
+  const std::string text = uc::format_tui_results(config(), r, {}, false, 10);
+  for (const char* absent : {"Service", "Rate", "Code ", "Errors", "Class", "WARNING"}) {
+    INFO(absent);
+    CHECK(text.find(absent) == std::string::npos);
+  }
+}
+
+TEST_CASE("tui: status codes, error classes and the open loop in the tables", "[tui]") {
+  uc::load_config c = config();
+  c.rate = 200000;
+  uc::load_results r = results();  // 734 780 sent in 5 s: 146 956 req/s, short of 200 000
+  r.status.s2xx = 734000;
+  r.status.s4xx = 700;
+  r.status.s5xx = 80;
+  r.status_codes.assign(1000, 0);
+  r.status_codes[200] = 733000;
+  r.status_codes[204] = 1000;
+  r.status_codes[404] = 700;
+  r.status_codes[503] = 80;
+  r.errors = {3, 4, 2, {}};
+  r.errors.classes.connect_refused = 2;
+  r.errors.classes.connect_timeout = 1;
+  r.errors.classes.reset = 3;
+  r.errors.classes.unexpected_close = 1;
+  r.errors.classes.read_timeout = 2;
+  for (std::uint64_t i = 0; i < 1000; ++i) r.service_time.record_us(50 + i % 10);
+
+  const std::string text = uc::format_tui_results(c, r, {}, false, 10);
+  CHECK_FALSE(has_escape(text));
+  // The latency table: the service time under the corrected latency.
+  const uc::latency_histogram& st = r.service_time;
+  CHECK(table_row(text, "Service") == std::vector<std::string>{"Service", uc::format_latency(uc::average_latency_us(st)),
+                                                               uc::format_latency(st.quantile_us(0.5)),
+                                                               uc::format_latency(st.quantile_us(0.9)),
+                                                               uc::format_latency(st.quantile_us(0.99)),
+                                                               uc::format_latency(st.quantile_us(0.999))});
+  CHECK(text.find("│ TTFB ") < text.find("│ Service "));
+  // The throughput table: asked and sent.
+  CHECK(table_row(text, "Rate") == std::vector<std::string>{"Rate", "asked 200000 req/s, sent 146956.00 req/s"});
+  // Responses per code, ascending, under the classes.
+  CHECK(table_row(text, "Code") == std::vector<std::string>{"Code", "Responses"});
+  CHECK(table_row(text, "200") == std::vector<std::string>{"200", "733000"});
+  CHECK(table_row(text, "204") == std::vector<std::string>{"204", "1000"});
+  CHECK(table_row(text, "404") == std::vector<std::string>{"404", "700"});
+  CHECK(table_row(text, "503") == std::vector<std::string>{"503", "80"});
+  CHECK(text.find("│   200    │") < text.find("│   503    │"));
+  CHECK(text.find("Status Codes") < text.find("│ Code "));
+  // The errors by class, non-zero only, in error_classes' order.
+  CHECK(text.find("  Errors\n") != std::string::npos);
+  CHECK(table_row(text, "Class") == std::vector<std::string>{"Class", "Count"});
+  CHECK(table_row(text, "refused") == std::vector<std::string>{"refused", "2"});
+  CHECK(table_row(text, "connect timeout") == std::vector<std::string>{"connect timeout", "1"});
+  CHECK(table_row(text, "reset") == std::vector<std::string>{"reset", "3"});
+  CHECK(table_row(text, "unexpected close") == std::vector<std::string>{"unexpected close", "1"});
+  CHECK(table_row(text, "read timeout") == std::vector<std::string>{"read timeout", "2"});
+  CHECK(table_row(text, "parse error").empty());
+  CHECK(table_row(text, "read other").empty());
+  CHECK(text.find("│ refused ") < text.find("│ read timeout "));
+  CHECK(text.find("Errors: connect 3, read 4, timeout 2") != std::string::npos);  // the counter line stays
+  // Both warnings, the rate first.
+  const auto rate_warning = text.find("WARNING: the target rate was not reached (sent 146956.00 of 200000 req/s)");
+  const auto status_warning = text.find("WARNING: 780/734780 responses");
+  CHECK(rate_warning != std::string::npos);
+  CHECK(status_warning != std::string::npos);
+  CHECK(rate_warning < status_warning);
+  check_boxes_line_up(text);
+
+  // Coloured: the short rate in yellow, the error counts red, codes by class.
+  const std::string coloured = uc::format_tui_results(c, r, {}, true, 10);
+  CHECK(coloured.find("\033[33m asked 200000 req/s") != std::string::npos);
+  CHECK(coloured.find("\033[32m   200    \033[0m") != std::string::npos);
+  CHECK(coloured.find("\033[31m   503    \033[0m") != std::string::npos);
+  CHECK(coloured.find("\033[1;31mWARNING\033[0m\033[31m: the target rate") != std::string::npos);
+  check_boxes_line_up(coloured);
+
+  // The rate reached: no warning, no yellow; closed loop: no Rate or Service rows.
+  c.rate = 140000;
+  const std::string reached = uc::format_tui_results(c, r, {}, true, 10);
+  CHECK(reached.find("the target rate") == std::string::npos);
+  CHECK(reached.find("\033[33m asked") == std::string::npos);
+  c.rate = 0;
+  const std::string closed = uc::format_tui_results(c, r, {}, false, 10);
+  CHECK(table_row(closed, "Rate").empty());
+  CHECK(table_row(closed, "Service").empty());
+  CHECK(table_row(closed, "Code").size() == 2);  // the codes and classes do not depend on the loop
+  CHECK(table_row(closed, "Class").size() == 2);
 }

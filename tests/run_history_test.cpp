@@ -112,7 +112,7 @@ TEST_CASE("a record is built from a run", "[history]") {
   r.bytes_read = 4096;
   r.status.s2xx = 990;
   r.status.s5xx = 8;
-  r.errors = {1, 2, 3};
+  r.errors = {1, 2, 3, {}};
   r.reconnects = 4;
   r.latency.record_us(100, 99);
   r.latency.record_us(20000);

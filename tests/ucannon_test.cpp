@@ -372,4 +372,23 @@ TEST_CASE("SIGINT stops the run early and still prints its results", "[ucannon][
   CHECK(j["elapsed_sec"].f64() < 5);
 }
 
+TEST_CASE("ucannon --rate runs an open loop at the asked rate", "[ucannon][integration]") {
+  server s;
+  temp_home home;
+  const auto r = ucannon({s.url("/health"), "-c", "4", "-d", "1", "--rate", "1000", "--json"}, home);
+  REQUIRE(r.exit_code == 0);
+  const auto j = run_json(r.out);
+  CHECK(j["rate"]["target"].f64() == Approx(1000));
+  CHECK(j["rate"]["achieved"].f64() == Approx(1000).epsilon(0.03));
+  CHECK(j["service_time_us"]["p50"].u64() <= j["latency_us"]["p50"].u64());
+  CHECK(j["status_codes"]["200"].u64() == j["responses"].u64());
+  CHECK(j["error_classes"]["parse_error"].u64() == 0);
+
+  const auto text = ucannon({s.url("/health"), "-c", "2", "-d", "1", "--rate", "200"}, home);
+  REQUIRE(text.exit_code == 0);
+  CHECK(text.out.find("  Rate:      200 req/s (open loop)") != std::string::npos);
+  CHECK(text.out.find("  Service time: ") != std::string::npos);
+  CHECK(text.out.find("WARNING") == std::string::npos);  // an idle server keeps up with 200 req/s
+}
+
 #endif

@@ -16,6 +16,11 @@
 //    divided by zero, `-p 0` corrupted the heap and `-d 500ms` meant 500 s. Here a value that is
 //    not a whole number in range, a negative number, an unknown duration unit or a missing value
 //    is an `Error: ...` naming the flag and the value, exit 2.
+//  * ucannon: a duration (-d, --timeout, --warmup, --connect-timeout) is a number with an optional
+//    unit, ms, s (the default), m or h; s, m and h take a decimal part (`1.5s`, `0.5m`, `2.5h`)
+//    as long as it comes to whole milliseconds (`1.0005s` is refused); ms stays whole.
+//  * ucannon: `--rate N` (open loop, load_config::rate) is a plain decimal above 0 and at most
+//    max_rate, `50000` or `12.5`: digits, optionally a point and more digits, no sign, no exponent.
 //  * ucannon: `-c` below `-t` is an error (exit 2) rather than a silent clamp: every thread needs
 //    at least one connection, and quietly running fewer threads than asked would skew a benchmark.
 //  * ucannon: `--json` wins over `--tui` (gcannon drew its progress bar into the JSON stream).
@@ -60,6 +65,7 @@ struct cli_options {
   static constexpr unsigned max_connections = 1'000'000;
   static constexpr unsigned max_threads = 1024;
   static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+  static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
 };
 
 /// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
@@ -83,7 +89,7 @@ inline std::string cli_usage() {
   return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
          "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
-         "[--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
+         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -112,8 +118,17 @@ Load                                                                      defaul
   --ws                  WebSocket echo mode: upgrade, then text frames      off
   --ws-msg TEXT         WebSocket payload; implies --ws                     hello
   --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --rate N              open loop: N requests per second in all, evenly     off
+                        spaced over the connections (decimals allowed, e.g.
+                        50000 or 12.5; without it, gcannon's closed loop).
+                        Latency is then measured from each request's
+                        intended send time, so a stalled server shows in it
+                        (coordinated omission corrected, as wrk2 does); the
+                        report adds the service time (from the actual send)
+                        and the rate reached, with a warning below 98%
   --timeout D           a response not complete D after its request: a      0 (off)
                         timeout error, and the connection is reopened
+  --connect-timeout D   a connect not done in D: a connect timeout error    0 (the kernel's)
   --warmup D            excluded from every count and histogram; 0 = none   100ms
   --cqe-latency         stop the latency clock when the completion          off
                         arrives, before parsing
@@ -142,17 +157,19 @@ Output
 
 Numbers and durations
   Value flags take the next word even when it starts with '-'; long flags also accept
-  --flag=value. Numbers are whole and non-negative. A duration is a whole number with an
-  optional unit: ms, s (the default), m or h, e.g. 5, 5s, 500ms, 2m, 1h. gcannon read these
-  with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s); ucannon rejects them instead.
+  --flag=value. Numbers are whole and non-negative (--rate and --percentiles also take a
+  decimal point). A duration is a number with an optional unit: ms, s (the default), m or h,
+  e.g. 5, 5s, 1.5s, 500ms, 0.5m, 2m, 1h; s, m and h take decimals down to whole milliseconds,
+  ms is whole. gcannon read these with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s);
+  ucannon rejects them instead.
 
 Exit status
   0  the run finished and every response had the expected status class
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
-     100..599, -d 0, ...), an unknown duration unit, a missing value, a bad --percentiles
-     list, or -c below -t (each thread needs a connection)
+     100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
+     --percentiles list, or -c below -t (each thread needs a connection)
 )";
   return text;
 }
@@ -161,29 +178,58 @@ namespace detail {
 
 inline constexpr std::uint64_t cli_max_duration_ms = 8760ull * 3600 * 1000;  // a year: no overflow anywhere
 
-// "5", "5s", "500ms", "2m", "1h" (units case-insensitive, as gcannon's 'S' and 'M') -> ms.
+// The value of `digits` (all decimal digits, at most 18 of them) as an integer.
+constexpr std::uint64_t cli_digits_value(std::string_view digits) noexcept {
+  std::uint64_t v = 0;
+  for (char c : digits) v = v * 10 + std::uint64_t(c - '0');
+  return v;
+}
+
+// "5", "5s", "1.5s", "500ms", "0.5m", "2m", "2.5h" (units case-insensitive, as gcannon's 'S' and
+// 'M') -> ms. A decimal part must come to whole milliseconds, and ms takes none.
 inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexcept {
   std::size_t digits = 0;
   while (digits < text.size() && is_digit(text[digits])) ++digits;
-  const std::string_view unit = text.substr(digits);
+  std::string_view whole = text.substr(0, digits), fraction;
+  std::size_t end = digits;
+  if (end < text.size() && text[end] == '.') {
+    std::size_t more = end + 1;
+    while (more < text.size() && is_digit(text[more])) ++more;
+    fraction = text.substr(end + 1, more - end - 1);
+    if (fraction.empty()) return std::nullopt;  // "5." and "5.s": say what you mean
+    end = more;
+  }
+  const std::string_view unit = text.substr(end);
   std::uint64_t scale = 0;
   if (unit.empty() || iequals(unit, "s")) scale = 1000;
   else if (iequals(unit, "ms")) scale = 1;
   else if (iequals(unit, "m")) scale = 60'000;
   else if (iequals(unit, "h")) scale = 3'600'000;
   else return std::nullopt;
-  const auto value = parse_decimal(text.substr(0, digits), cli_max_duration_ms / scale);
+  const auto value = parse_decimal(whole, cli_max_duration_ms / scale);
   if (!value) return std::nullopt;
-  return *value * scale;
+  std::uint64_t ms = *value * scale;
+  if (!fraction.empty()) {
+    // Trailing zeros say nothing; what is left must be a whole number of milliseconds.
+    while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+    if (fraction.size() > 9) return std::nullopt;  // finer than 1 ms for every unit
+    std::uint64_t denominator = 1;
+    for (std::size_t i = 0; i < fraction.size(); ++i) denominator *= 10;
+    const std::uint64_t numerator = cli_digits_value(fraction) * scale;  // < 10^9 * 3.6e6: no overflow
+    if (numerator % denominator != 0) return std::nullopt;
+    ms += numerator / denominator;
+    if (ms > cli_max_duration_ms) return std::nullopt;
+  }
+  return ms;
 }
 
-// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
-// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
-inline std::optional<double> cli_percentile(std::string_view item) noexcept {
-  if (item.empty() || item.size() > 16) return std::nullopt;
-  const std::size_t dot = item.find('.');
-  const std::string_view whole = item.substr(0, dot);
-  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : item.substr(dot + 1);
+// A plain decimal: digits, optionally a point and more digits, at most 16 characters (so at most
+// 15 significant digits, which a double keeps exactly); no sign, no exponent, no spaces.
+inline std::optional<double> cli_plain_decimal(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
   auto all_digits = [](std::string_view t) {
     if (t.empty()) return false;
     for (char c : t)
@@ -191,9 +237,24 @@ inline std::optional<double> cli_percentile(std::string_view item) noexcept {
     return true;
   };
   if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction))) return std::nullopt;
-  double p = 0;
-  const auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), p, std::chars_format::fixed);
-  if (ec != std::errc() || end != item.data() + item.size() || !(p > 0.0 && p <= 100.0)) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// --rate: a plain decimal above 0 and at most max_rate.
+inline std::optional<double> cli_rate(std::string_view text) noexcept {
+  const auto rate = cli_plain_decimal(text);
+  if (!rate || !(*rate > 0.0 && *rate <= cli_options::max_rate)) return std::nullopt;
+  return rate;
+}
+
+// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
+// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
+inline std::optional<double> cli_percentile(std::string_view item) noexcept {
+  const auto p = cli_plain_decimal(item);
+  if (!p || !(*p > 0.0 && *p <= 100.0)) return std::nullopt;
   return p;
 }
 
@@ -220,8 +281,10 @@ inline std::string cli_value_error(std::string_view flag, std::string_view expec
 
 }  // namespace detail
 
-/// Reads a duration as ucannon's -d, --timeout and --warmup do: a whole number with an optional
-/// unit, ms, s (default), m or h, at most a year. Zero is accepted (callers that need more say so).
+/// Reads a duration as ucannon's -d, --timeout, --connect-timeout and --warmup do: a number with
+/// an optional unit, ms, s (default), m or h, at most a year; s, m and h take a decimal part that
+/// comes to whole milliseconds ("1.5s", "0.5m"), ms is whole. Zero is accepted (callers that need
+/// more say so).
 inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
   const auto ms = detail::cli_duration_ms(text);
   if (!ms) {
@@ -229,7 +292,7 @@ inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text)
     // memcpy (-Wrestrict, a known false positive).
     std::string message(1, '\'');
     message += text;
-    message += "' is not a duration such as 10, 10s, 500ms, 2m or 1h";
+    message += "' is not a duration such as 10, 10s, 1.5s, 500ms, 2m or 1h";
     return or_error<std::chrono::milliseconds>::failure(std::move(message));
   }
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
@@ -289,7 +352,8 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
                        flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
                        flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
-                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles";
+                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
+                       flag == "--rate" || flag == "--connect-timeout";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -323,14 +387,21 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
       const auto n = number(1, cli_options::max_threads);
       if (!n) return bad("a number of threads from 1 to 1024");
       c.threads = static_cast<unsigned>(*n);
-    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup") {
+    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup" || flag == "--connect-timeout") {
       const auto ms = detail::cli_duration_ms(value);
-      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off
+      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off; --connect-timeout 0: the kernel's
       if (!ms || (*ms == 0 && !zero_ok))
-        return bad(zero_ok ? "a duration such as 0, 100ms, 1s or 2m"
-                           : "a duration above 0 such as 10, 10s, 500ms, 2m or 1h");
+        return bad(zero_ok ? "a duration such as 0, 100ms, 1.5s or 2m"
+                           : "a duration above 0 such as 10, 10s, 1.5s, 500ms, 2m or 1h");
       const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
-      (flag == "-d" ? c.duration : flag == "--timeout" ? c.timeout : c.warmup) = d;
+      (flag == "-d"                ? c.duration
+       : flag == "--timeout"       ? c.timeout
+       : flag == "--warmup"        ? c.warmup
+                                   : c.connect_timeout) = d;
+    } else if (flag == "--rate") {
+      const auto rate = detail::cli_rate(value);
+      if (!rate) return bad("a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5");
+      c.rate = *rate;
     } else if (flag == "-p") {
       const auto n = capped(load_config::max_pipeline);
       if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");

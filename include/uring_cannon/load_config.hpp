@@ -29,6 +29,8 @@ struct load_config {
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
   std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
+  double rate = 0;                         ///< open loop: requests per second in all (--rate); 0 = closed loop (gcannon)
+  std::chrono::milliseconds connect_timeout{0};  ///< a connect not done in this long: a connect timeout; 0 = the kernel's
   std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
 
   static constexpr unsigned max_pipeline = 64;
@@ -64,12 +66,35 @@ struct status_counts {
   }
 };
 
+/// The finer classes behind error_counts: every error is in exactly one.
+struct error_classes {
+  std::uint64_t connect_refused = 0;   ///< ECONNREFUSED
+  std::uint64_t connect_timeout = 0;   ///< connect not done within connect_timeout (or the kernel's)
+  std::uint64_t connect_other = 0;     ///< any other failure to open a connection (unreachable, EMFILE, ...)
+  std::uint64_t reset = 0;             ///< ECONNRESET or EPIPE while reading or sending
+  std::uint64_t parse_error = 0;       ///< a malformed response or WebSocket frame, or a refused upgrade
+  std::uint64_t unexpected_close = 0;  ///< the server closed with requests outstanding
+  std::uint64_t read_other = 0;        ///< any other recv or send failure
+  std::uint64_t read_timeout = 0;      ///< a response not complete within load_config::timeout
+
+  void merge(const error_classes& o) noexcept {
+    connect_refused += o.connect_refused; connect_timeout += o.connect_timeout; connect_other += o.connect_other;
+    reset += o.reset; parse_error += o.parse_error; unexpected_close += o.unexpected_close;
+    read_other += o.read_other; read_timeout += o.read_timeout;
+  }
+};
+
 /// Errors that ended or disturbed a connection; each one is followed by a reconnect.
 struct error_counts {
   std::uint64_t connect = 0;  ///< socket or connect failed (refused, unreachable, timed out)
   std::uint64_t read = 0;     ///< recv/send failed, peer closed with requests outstanding, malformed response or refused upgrade
   std::uint64_t timeout = 0;  ///< a response (or the upgrade) not complete load_config::timeout after its request was sent
-  void merge(const error_counts& o) noexcept { connect += o.connect; read += o.read; timeout += o.timeout; }
+  error_classes classes;      ///< the same errors, finer: connect = refused + timeout + other, read = reset +
+                              ///< parse + unexpected close + other, timeout = read_timeout
+  void merge(const error_counts& o) noexcept {
+    connect += o.connect; read += o.read; timeout += o.timeout;
+    classes.merge(o.classes);
+  }
   std::uint64_t total() const noexcept { return connect + read + timeout; }
 };
 
@@ -118,11 +143,15 @@ struct load_results {
   std::uint64_t ws_frames = 0;      ///< WebSocket frames received
   latency_histogram latency;
   latency_histogram ttfb;           ///< send to the first byte of each response (WebSocket: of each echo)
+  latency_histogram service_time;   ///< from the actual send (open loop: `latency` runs from the intended send)
+  std::vector<std::uint64_t> status_codes;  ///< responses per status code, indexed by code (size 1000 or empty)
   std::vector<template_results> per_template;  ///< one per raw template when there are several
   load_accounting accounting;       ///< the books of every request, warm-up included
   std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
 
+  /// Requests sent per second (compare with load_config::rate in open loop).
+  double sent_per_second() const noexcept { return elapsed_sec > 0 ? double(requests) / elapsed_sec : 0; }
   double requests_per_second() const noexcept { return elapsed_sec > 0 ? double(responses) / elapsed_sec : 0; }
   double bytes_per_second() const noexcept { return elapsed_sec > 0 ? double(bytes_read) / elapsed_sec : 0; }
   std::uint64_t unexpected_status(int expected) const noexcept { return status.unexpected(expected); }

@@ -72,6 +72,9 @@ inline std::string check_load_config(const load_config& c) {
     return "Error: receive buffer count must be a power of two up to 32768";
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
   if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
+  if (c.rate < 0 || !std::isfinite(c.rate)) return "Error: --rate must be a positive number of requests per second";
+  if (c.rate > 0 && c.websocket) return "Error: --rate is not supported with --ws yet (WebSocket runs are closed loop)";
+  if (c.connect_timeout.count() < 0) return "Error: connect timeout must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
   return {};
 }
@@ -131,7 +134,8 @@ struct load_counters {
   std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
   status_counts status;
   error_counts errors;
-  latency_histogram latency, ttfb;
+  latency_histogram latency, ttfb, service_time;
+  std::vector<std::uint64_t> status_codes;  // indexed by code
   std::vector<template_results> per_template;
   std::vector<std::uint64_t> per_second;
   load_accounting accounting;
@@ -142,25 +146,29 @@ struct alignas(64) load_live_counters {
   std::atomic<std::uint64_t> responses{0}, bytes_read{0}, errors{0};
 };
 
-/// Send times of the requests in flight on one connection, oldest first (responses come back
-/// in request order). Requests of one batch share a time.
+/// The requests in flight on one connection, oldest first (responses come back in request
+/// order): when each was meant to be sent (open loop) and when it was. In a closed loop the two
+/// are the same, and requests of one batch share them.
 class send_time_queue {
  public:
-  void push(clock::time_point t, unsigned n) noexcept {
-    for (unsigned i = 0; i < n; ++i) times_[(head_ + size_++) % times_.size()] = t;
+  struct entry {
+    clock::time_point intended, sent;
+  };
+  void push(clock::time_point intended, clock::time_point sent, unsigned n = 1) noexcept {
+    for (unsigned i = 0; i < n; ++i) entries_[(head_ + size_++) % entries_.size()] = {intended, sent};
   }
-  clock::time_point front() const noexcept { return times_[head_]; }
-  clock::time_point pop() noexcept {
-    const auto t = times_[head_];
-    head_ = (head_ + 1) % times_.size();
+  const entry& front() const noexcept { return entries_[head_]; }
+  entry pop() noexcept {
+    const entry e = entries_[head_];
+    head_ = (head_ + 1) % entries_.size();
     --size_;
-    return t;
+    return e;
   }
   unsigned size() const noexcept { return size_; }
   void clear() noexcept { head_ = size_ = 0; }
 
  private:
-  std::array<clock::time_point, load_config::max_pipeline> times_{};
+  std::array<entry, load_config::max_pipeline> entries_{};
   unsigned head_ = 0, size_ = 0;
 };
 
@@ -189,6 +197,7 @@ class load_worker {
         rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
     counters_.per_second.assign(std::size_t(seconds) + 1, 0);
+    if (!config_.websocket) counters_.status_codes.assign(1000, 0);
     if (plan_.templates.size() > 1) {
       counters_.per_template.resize(plan_.templates.size());
       for (std::size_t i = 0; i < plan_.templates.size(); ++i) counters_.per_template[i].path = config_.raw_files[i];
@@ -252,13 +261,18 @@ class load_worker {
   /// One answer, completed by bytes that arrived at `arrived` (which decides whether it counts,
   /// as for those bytes), parsed at `done` (where its latency ends). WebSocket frames have no
   /// status (`status` < 0).
-  void count_response(clock::time_point arrived, clock::time_point done, clock::time_point sent_at,
+  void count_response(clock::time_point arrived, clock::time_point done, send_time_queue::entry request,
                       clock::time_point first_byte, int status, std::size_t tpl) noexcept {
     ++counters_.accounting.answered;
     if (!measuring(arrived)) return;
-    counters_.ttfb.record(first_byte - sent_at);
+    const auto sent_at = request.intended;  // open loop: coordinated omission corrected
+    counters_.ttfb.record(first_byte - request.sent);
+    counters_.service_time.record(done - request.sent);
     ++counters_.responses;
-    if (status >= 0) counters_.status.count(status);
+    if (status >= 0) {
+      counters_.status.count(status);
+      if (std::size_t(status) < counters_.status_codes.size()) ++counters_.status_codes[std::size_t(status)];
+    }
     counters_.latency.record(done - sent_at);
     const auto second = std::size_t((arrived - measure_start_) / std::chrono::seconds(1));
     if (second < counters_.per_second.size()) ++counters_.per_second[second];
@@ -273,11 +287,20 @@ class load_worker {
   /// Publishes what the timeout sweep needs: how many requests wait, and since when the oldest.
   static void track(connection_state& w, const send_time_queue& in_flight) noexcept {
     w.outstanding = in_flight.size();
-    if (in_flight.size() > 0) w.waiting_since = in_flight.front();
+    if (in_flight.size() > 0) w.waiting_since = in_flight.front().sent;
   }
 
   /// Why a connection ended, counted once when it does.
-  enum class ending { planned, error, timeout, closed_by_peer };
+  enum class ending { planned, closed_by_peer, timeout, reset, parse_error, unexpected_close, read_other };
+
+  /// The class of a failed recv or send.
+  static ending failure(int error) noexcept {
+    return error == ECONNRESET || error == EPIPE ? ending::reset : ending::read_other;
+  }
+  /// A close by the server: an error only when it strands requests.
+  static ending closed(const send_time_queue& in_flight) noexcept {
+    return in_flight.size() > 0 ? ending::unexpected_close : ending::closed_by_peer;
+  }
 
   void count_ending(ending e, connection_state& w) noexcept {
     const auto now = clock::now();
@@ -287,22 +310,31 @@ class load_worker {
     w.outstanding = 0;
     w.upgrading = false;
     if (!measuring(now)) return;
+    auto& errors = counters_.errors;
     switch (e) {
       case ending::planned: ++counters_.reconnects; break;
-      case ending::error: ++counters_.errors.read; break;
-      case ending::timeout: ++counters_.errors.timeout; break;
       case ending::closed_by_peer: break;
+      case ending::timeout: ++errors.timeout, ++errors.classes.read_timeout; break;
+      case ending::reset: ++errors.read, ++errors.classes.reset; break;
+      case ending::parse_error: ++errors.read, ++errors.classes.parse_error; break;
+      case ending::unexpected_close: ++errors.read, ++errors.classes.unexpected_close; break;
+      case ending::read_other: ++errors.read, ++errors.classes.read_other; break;
     }
     publish();
   }
 
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
-    const auto limit = config_.timeout.count() > 0 ? std::chrono::nanoseconds(config_.timeout) : std::chrono::nanoseconds(-1);
+    const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
+                                                           : std::chrono::nanoseconds(-1);
     auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
     if (!made) {
       if (measuring(clock::now())) {
-        ++counters_.errors.connect;
+        auto& errors = counters_.errors;
+        ++errors.connect;
+        if (made.error() == ECONNREFUSED) ++errors.classes.connect_refused;
+        else if (made.error() == ETIME || made.error() == ETIMEDOUT) ++errors.classes.connect_timeout;
+        else ++errors.classes.connect_other;
         publish();
       }
       (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
@@ -330,6 +362,49 @@ class load_worker {
     return largest * config_.pipeline;
   }
 
+  /// What one received chunk held, for an HTTP connection.
+  struct responses_seen {
+    unsigned completed = 0;
+    bool keep_alive = true;  ///< false once a response said the server closes
+    bool failed = false;     ///< malformed, or an answer nobody asked for
+  };
+
+  /// Parses one chunk that arrived at `now`, counting each response it completes.
+  responses_seen read_responses(http::response_parser& parser, std::string_view data, clock::time_point now,
+                                clock::time_point& first_byte, send_time_queue& in_flight, std::size_t tpl) noexcept {
+    responses_seen seen;
+    if (measuring(now)) counters_.bytes_read += data.size();
+    while (!data.empty()) {
+      if (parser.idle()) first_byte = now;  // these bytes start the next response
+      const auto r = parser.parse(data);
+      data.remove_prefix(r.consumed);
+      if (r.event == http::parse_event::need_more) break;
+      if (r.event == http::parse_event::error || in_flight.size() == 0) {
+        seen.failed = true;
+        break;
+      }
+      count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), first_byte,
+                     parser.last_response().status, tpl);
+      ++seen.completed;
+      if (!parser.last_response().keep_alive) {
+        seen.keep_alive = false;
+        break;
+      }
+    }
+    return seen;
+  }
+
+  /// The end of the stream: it may complete a body delimited by the close.
+  ending read_end_of_stream(http::response_parser& parser, connection_state& w, clock::time_point now,
+                            clock::time_point first_byte, send_time_queue& in_flight, std::size_t tpl) noexcept {
+    if (!w.timed_out && in_flight.size() > 0 &&
+        parser.finish().event == http::parse_event::response_complete) {
+      count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
+      track(w, in_flight);
+    }
+    return closed(in_flight);
+  }
+
   task<> http_connection(unsigned index) {
     connection_state& w = connections_[index];
     http::response_parser parser;
@@ -339,6 +414,13 @@ class load_worker {
     const std::size_t template_count = std::max<std::size_t>(plan_.templates.size(), 1);
     std::size_t tpl = (first_connection_ + index) % template_count;
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+    const bool open_loop = config_.rate > 0;
+    // Open loop: this connection's share of the rate, its first send staggered among the others.
+    const auto interval = std::chrono::duration_cast<clock::duration>(
+        std::chrono::duration<double>(open_loop ? config_.connections / config_.rate : 0));
+    auto next_intended = measure_start_ - config_.warmup +
+        std::chrono::duration_cast<clock::duration>(
+            std::chrono::duration<double>(open_loop ? (first_connection_ + index) / config_.rate : 0));
     bool first = true;
 
     for (;;) {
@@ -347,15 +429,14 @@ class load_worker {
       auto opened = co_await open_connection(w);
       if (!opened) continue;
       tcp_stream conn = std::move(*opened);
-      auto incoming = conn.receiver(*buffers_);
       parser.reset();
       parser.expect_head_responses(!plan_.templates.empty() && plan_.templates[tpl].is_head());
       in_flight.clear();
       std::uint64_t sent = 0, answered = 0;
 
-      auto send_batch = [&](unsigned n) {
-        const auto now = clock::now();
-        in_flight.push(now, n);
+      // Sends `n` requests; each was meant to go at `intended` (closed loop: now).
+      auto send_batch = [&](unsigned n, clock::time_point intended, clock::time_point now) {
+        in_flight.push(intended, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -363,59 +444,107 @@ class load_worker {
         return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
       };
 
-      ending why = ending::error;
-      if (!co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
-        count_ending(why, w);
-        continue;
-      }
-      for (;;) {
-        auto chunk = co_await incoming.next();
-        auto now = clock::now();
-        if (!chunk) break;  // recv error
-        if (chunk->empty()) {  // end of stream: may complete a close-delimited body
-          if (!w.timed_out && parser.finish().event == http::parse_event::response_complete && in_flight.size() > 0) {
-            count_response(now, now, in_flight.pop(), first_byte, parser.last_response().status, tpl);
-            track(w, in_flight);
-            why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;  // stranded requests are lost
-          }
-          break;
+      ending why = ending::closed_by_peer;
+      if (!open_loop) {
+        // Closed loop (gcannon): a full pipeline, refilled by as many as were answered.
+        auto incoming = conn.receiver(*buffers_);
+        const auto now = clock::now();
+        if (auto done = co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)), now, now);
+            !done) {
+          count_ending(failure(done.error()), w);
+          continue;
         }
-        if (measuring(now)) counters_.bytes_read += chunk->size();
-        std::string_view data = chunk->chars();
-        unsigned completed = 0;
-        bool keep_alive = true, failed = false;
-        while (!data.empty()) {
-          if (parser.idle()) first_byte = now;  // these bytes start the next response
-          const auto r = parser.parse(data);
-          data.remove_prefix(r.consumed);
-          if (r.event == http::parse_event::need_more) break;
-          if (r.event == http::parse_event::error || in_flight.size() == 0) {  // garbage, or an answer nobody asked for
-            failed = true;
+        for (;;) {
+          auto chunk = co_await incoming.next();
+          const auto arrived = clock::now();
+          if (!chunk) {
+            why = failure(chunk.error());
             break;
           }
-          count_response(now, config_.cqe_latency ? now : clock::now(), in_flight.pop(), first_byte,
-                         parser.last_response().status, tpl);
-          ++completed;
-          if (!parser.last_response().keep_alive) {
-            keep_alive = false;
+          if (chunk->empty()) {
+            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+            break;
+          }
+          const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+          chunk->reset();  // the buffer goes back before we send
+          answered += seen.completed;
+          track(w, in_flight);
+          publish();
+          if (seen.failed) {
+            why = ending::parse_error;
+            break;
+          }
+          if (answered >= per_connection) {
+            why = ending::planned;
+            break;
+          }
+          if (!seen.keep_alive) {  // the server said it closes: requests in flight behind it are lost
+            why = closed(in_flight);
+            break;
+          }
+          const auto refill = unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent));
+          const auto now2 = clock::now();
+          if (refill > 0) {
+            if (auto done = co_await send_batch(refill, now2, now2); !done) {
+              why = failure(done.error());
+              break;
+            }
+          }
+        }
+      } else {
+        // Open loop: requests go out at their intended times, as far as the pipeline has room;
+        // a late one is measured from when it was meant to go. Between sends the connection waits
+        // for data with a timeout that ends at the next intended time (a one-shot recv, so the
+        // wait and the timer are one SQE pair).
+        for (;;) {
+          const auto now = clock::now();
+          unsigned due = 0;
+          while (next_intended + due * interval <= now && in_flight.size() + due < config_.pipeline &&
+                 sent + due < per_connection)
+            ++due;
+          bool failed_send = false;
+          for (unsigned i = 0; i < due; ++i) {  // one send per request: each has its own intended time
+            if (auto done = co_await send_batch(1, next_intended, now); !done) {
+              why = failure(done.error());
+              failed_send = true;
+              break;
+            }
+            next_intended += interval;
+          }
+          if (failed_send) break;
+          const bool room = in_flight.size() < config_.pipeline && sent < per_connection;
+          const auto wait = next_intended - clock::now();
+          if (room && wait <= clock::duration::zero()) continue;
+          auto receive = conn.recv(*buffers_);
+          auto chunk = room ? co_await std::move(receive).with_timeout(wait) : co_await std::move(receive);
+          const auto arrived = clock::now();
+          if (!chunk && chunk.error() == ETIME) continue;  // time for the next request
+          if (!chunk) {
+            why = failure(chunk.error());
+            break;
+          }
+          if (chunk->empty()) {
+            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+            break;
+          }
+          const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+          chunk->reset();
+          answered += seen.completed;
+          track(w, in_flight);
+          publish();
+          if (seen.failed) {
+            why = ending::parse_error;
+            break;
+          }
+          if (answered >= per_connection) {
+            why = ending::planned;
+            break;
+          }
+          if (!seen.keep_alive) {
+            why = closed(in_flight);
             break;
           }
         }
-        chunk->reset();  // the buffer goes back before we send
-        answered += completed;
-        track(w, in_flight);
-        publish();
-        if (failed) break;
-        if (answered >= per_connection) {
-          why = ending::planned;
-          break;
-        }
-        if (!keep_alive) {  // the server said it closes: requests still in flight behind it are lost
-          why = in_flight.size() > 0 ? ending::error : ending::closed_by_peer;
-          break;
-        }
-        const auto refill = unsigned(std::min<std::uint64_t>(completed, per_connection - sent));
-        if (refill > 0 && !co_await send_batch(refill)) break;
       }
       count_ending(why, w);
     }
@@ -473,7 +602,7 @@ class load_worker {
       in_flight.clear();
       decoder.reset();
       std::uint64_t sent = 0, answered = 0;
-      ending why = ending::error;
+      ending why = ending::closed_by_peer;
 
       // The upgrade: one request, answered by 101 and a matching Sec-WebSocket-Accept.
       const std::string key = websocket::make_key(rng_.next(), rng_.next());
@@ -481,15 +610,23 @@ class load_worker {
       websocket::handshake_response_parser handshake(key);
       w.upgrading = true;
       w.waiting_since = clock::now();
-      if (!co_await conn.send_all(w.upgrade)) {
-        count_ending(why, w);
+      if (auto done = co_await conn.send_all(w.upgrade); !done) {
+        count_ending(failure(done.error()), w);
         continue;
       }
       bool upgraded = false;
       frames_seen greeting;  // frames the server sent right behind its 101
+      why = ending::parse_error;  // a refused upgrade, unless the stream ended first
       for (;;) {
         auto chunk = co_await incoming.next();
-        if (!chunk || chunk->empty()) break;
+        if (!chunk) {
+          why = failure(chunk.error());
+          break;
+        }
+        if (chunk->empty()) {
+          why = ending::unexpected_close;
+          break;
+        }
         const auto now = clock::now();
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
@@ -499,16 +636,19 @@ class load_worker {
         break;
       }
       if (!upgraded || greeting.failed || greeting.closed) {
-        count_ending(why, w);
+        count_ending(upgraded && greeting.closed ? ending::unexpected_close : why, w);
         (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a server that refuses upgrades is not a busy loop
         continue;
       }
       w.upgrading = false;
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
-      if (greeting.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))) {
-        count_ending(why, w);
-        continue;
+      if (greeting.pong > 0) {
+        if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong))); !done) {
+          count_ending(failure(done.error()), w);
+          continue;
+        }
       }
+      why = ending::closed_by_peer;
 
       auto send_frames = [&](unsigned n) {
         const auto now = clock::now();
@@ -517,7 +657,7 @@ class load_worker {
           used += websocket::encode_client_frame(std::span<char>(w.send_buffer).subspan(used), websocket::opcode::text,
                                                  std::span<const char>(message.data(), message.size()),
                                                  std::uint32_t(rng_.next()));
-        in_flight.push(now, n);
+        in_flight.push(now, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -525,13 +665,20 @@ class load_worker {
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
 
-      if (!co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)))) {
-        count_ending(why, w);
+      if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection))); !done) {
+        count_ending(failure(done.error()), w);
         continue;
       }
       for (;;) {
         auto chunk = co_await incoming.next();
-        if (!chunk || chunk->empty()) break;
+        if (!chunk) {
+          why = failure(chunk.error());
+          break;
+        }
+        if (chunk->empty()) {
+          why = closed(in_flight);
+          break;
+        }
         const auto now = clock::now();
         if (measuring(now)) counters_.bytes_read += chunk->size();
         const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
@@ -539,22 +686,35 @@ class load_worker {
         answered += seen.echoes;
         track(w, in_flight);
         publish();
-        if (seen.failed) break;
+        if (seen.failed) {
+          why = ending::parse_error;
+          break;
+        }
         if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
           const std::size_t size = websocket::encode_client_frame(w.control, websocket::opcode::close,
                                                                   decoder.payload().first(std::min<std::size_t>(2, decoder.payload().size())),
                                                                   std::uint32_t(rng_.next()));
           (void)co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), size)));
-          why = ending::closed_by_peer;
+          why = closed(in_flight);
           break;
         }
-        if (seen.pong > 0 && !co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong)))) break;
+        if (seen.pong > 0) {
+          if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong))); !done) {
+            why = failure(done.error());
+            break;
+          }
+        }
         if (answered >= per_connection) {
           why = ending::planned;
           break;
         }
         const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
-        if (refill > 0 && !co_await send_frames(refill)) break;
+        if (refill > 0) {
+          if (auto done = co_await send_frames(refill); !done) {
+            why = failure(done.error());
+            break;
+          }
+        }
       }
       count_ending(why, w);
     }
@@ -692,6 +852,11 @@ class load_runner {
       r.errors.merge(c.errors);
       r.latency.merge(c.latency);
       r.ttfb.merge(c.ttfb);
+      r.service_time.merge(c.service_time);
+      if (!c.status_codes.empty()) {
+        if (r.status_codes.empty()) r.status_codes.assign(c.status_codes.size(), 0);
+        for (std::size_t i = 0; i < c.status_codes.size(); ++i) r.status_codes[i] += c.status_codes[i];
+      }
       r.accounting.merge(c.accounting);
       if (r.per_template.empty()) {
         r.per_template = c.per_template;

@@ -29,6 +29,16 @@
 //   responses_per_second  [integers], one per whole second of the run
 //   ttfb_us         {avg, p50, p90, p99, p999, min, max} integers: send to the first byte of each
 //                   response, with latency_us's semantics (one sample per latency sample)
+//   status_codes    {"200": n, "404": m}: responses per status code, the codes that answered at
+//                   least once, ascending; always there, {} when none (WebSocket mode, or none)
+//   error_classes   {connect_refused, connect_timeout, connect_other, reset, parse_error,
+//                   unexpected_close, read_other, read_timeout} integers, always: the errors of
+//                   "errors" by finer class (connect = the three connect_*, read = reset +
+//                   parse_error + unexpected_close + read_other, timeout = read_timeout)
+//   rate            open loop (--rate) only: {"target": asked, "achieved": sent per second}, both
+//                   numbers with 2 decimals; latency_us then runs from each request's intended
+//                   send time (coordinated omission corrected)
+//   service_time_us open loop only: {avg, p50, p90, p99, p999, max} integers, from the actual send
 //   percentiles_us  with --percentiles: {"<percentile as written>": µs, ...} of the latency, in
 //                   the order asked (keys from percentile_label(): "50", "99.9"); a percentile
 //                   equal to a fixed column (50, 90, 99, 99.9) gives exactly that column's value
@@ -207,6 +217,30 @@ inline std::string format_json(const load_config& config, const load_results& r,
   o += ",\n  \"ttfb_us\": {\"avg\": " + u(average_latency_us(t)) + ", \"p50\": " + u(t.quantile_us(0.5)) +
        ", \"p90\": " + u(t.quantile_us(0.9)) + ", \"p99\": " + u(t.quantile_us(0.99)) + ", \"p999\": " +
        u(t.quantile_us(0.999)) + ", \"min\": " + u(t.min_us()) + ", \"max\": " + u(t.max_us()) + "}";
+  o += ",\n  \"status_codes\": {";
+  bool first_code = true;
+  for (const status_code_count& sc : seen_status_codes(r)) {
+    o += first_code ? "\"" : ", \"";
+    o += u(sc.code) + "\": " + u(sc.count);
+    first_code = false;
+  }
+  o += "}";
+  o += ",\n  \"error_classes\": {";
+  bool first_class = true;
+  for (const error_class_count& e : error_class_counts(r.errors.classes)) {
+    o += first_class ? "\"" : ", \"";
+    o += std::string(e.key) + "\": " + u(e.count);
+    first_class = false;
+  }
+  o += "}";
+  if (config.rate > 0) {
+    o += ",\n  \"rate\": {\"target\": " + format_fixed(config.rate, 2) + ", \"achieved\": " +
+         format_fixed(r.sent_per_second(), 2) + "}";
+    const latency_histogram& st = r.service_time;
+    o += ",\n  \"service_time_us\": {\"avg\": " + u(average_latency_us(st)) + ", \"p50\": " + u(st.quantile_us(0.5)) +
+         ", \"p90\": " + u(st.quantile_us(0.9)) + ", \"p99\": " + u(st.quantile_us(0.99)) + ", \"p999\": " +
+         u(st.quantile_us(0.999)) + ", \"max\": " + u(st.max_us()) + "}";
+  }
   if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
     o += ",\n  \"percentiles_us\": " + detail::json_report::percentile_object(wanted, h);
     o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);

@@ -21,12 +21,28 @@
 // a `Latency min/max/stddev:` line under the table; load_config::percentiles (--percentiles) adds
 // a table of the requested percentiles, latency and TTFB, after gcannon's lines (before the
 // unexpected-status warning, which stays last). Neither puts "Latency" before the latency row.
+//
+// The engine's finer facts print only when they say something, so a plain, clean, all-200 run is
+// still gcannon's text:
+//  * `  Status code counts: 200=N, 404=M` (codes ascending) under gcannon's `Status codes:` line,
+//    when some response's status code was not 200 (status_code_counts_worth_showing()); HTTP only;
+//  * `  Error classes: refused N, reset N, ...` (the non-zero classes of error_classes, in its
+//    order) under gcannon's `Errors:` line;
+//  * open loop (load_config::rate > 0): `  Rate:      N req/s (open loop)` at the end of the header
+//    block; `  Service time: avg .., p50 .., p90 .., p99 .., p99.9 .., max ..` under the latency
+//    table (whose row then holds the coordinated-omission-corrected latency, from each request's
+//    intended send time); `  Rate: asked X req/s, sent Y req/s` under `Throughput:`; and, when
+//    fewer than 98% of the asked requests went out, `  WARNING: the target rate was not reached
+//    (sent Y of X req/s)` before the unexpected-status warning.
+// None of them contains "Latency", "requests in", "responses", "2xx=" or the other words a
+// consumer looks for.
 
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/version.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cmath>
@@ -171,6 +187,99 @@ inline std::vector<requested_percentile> requested_percentiles(const load_config
   return out;
 }
 
+// ---- the finer facts: status codes, error classes, the open-loop rate -------------------------
+
+/// One counter of error_classes: its key in --json, its label in the text report, its count.
+struct error_class_count {
+  std::string_view key;    ///< "connect_refused", ...
+  std::string_view label;  ///< "refused", ...
+  std::uint64_t count;
+};
+
+/// Every counter of `c`, in error_classes' order (connect refused, connect timeout, connect other,
+/// reset, parse error, unexpected close, read other, read timeout), zeros included.
+inline std::array<error_class_count, 8> error_class_counts(const error_classes& c) noexcept {
+  return {{{"connect_refused", "refused", c.connect_refused},
+           {"connect_timeout", "connect timeout", c.connect_timeout},
+           {"connect_other", "connect other", c.connect_other},
+           {"reset", "reset", c.reset},
+           {"parse_error", "parse error", c.parse_error},
+           {"unexpected_close", "unexpected close", c.unexpected_close},
+           {"read_other", "read other", c.read_other},
+           {"read_timeout", "read timeout", c.read_timeout}}};
+}
+
+/// Responses with one status code.
+struct status_code_count {
+  unsigned code;
+  std::uint64_t count;
+};
+
+/// The status codes of load_results::status_codes that answered at least once, ascending.
+inline std::vector<status_code_count> seen_status_codes(const load_results& r) {
+  std::vector<status_code_count> seen;
+  for (std::size_t code = 0; code < r.status_codes.size(); ++code)
+    if (r.status_codes[code]) seen.push_back({static_cast<unsigned>(code), r.status_codes[code]});
+  return seen;
+}
+
+/// The text report's rule for `Status code counts:` (and the TUI's for its table): some response
+/// had a status code other than 200. A plain all-200 run stays gcannon's text; a run that saw a
+/// 404, a 204 or a mix shows every code it saw, 200 included. Never in WebSocket mode.
+inline bool status_code_counts_worth_showing(const load_config& config, const load_results& r) noexcept {
+  if (config.websocket) return false;
+  for (std::size_t code = 0; code < r.status_codes.size(); ++code)
+    if (code != 200 && r.status_codes[code]) return true;
+  return false;
+}
+
+/// `200=734000, 404=780`: the codes seen, ascending.
+inline std::string format_status_code_counts(const load_results& r) {
+  std::string out;
+  for (const status_code_count& s : seen_status_codes(r)) {
+    if (!out.empty()) out += ", ";
+    out += std::to_string(s.code) + "=" + std::to_string(s.count);
+  }
+  return out;
+}
+
+/// `refused 2, reset 5`: the non-zero error classes, in error_classes' order ("" when none).
+inline std::string format_error_classes(const error_classes& c) {
+  std::string out;
+  for (const error_class_count& e : error_class_counts(c)) {
+    if (e.count == 0) continue;
+    if (!out.empty()) out += ", ";
+    out += std::string(e.label) + " " + std::to_string(e.count);
+  }
+  return out;
+}
+
+/// A request rate as the shortest decimal that reads back as the same double, never with an
+/// exponent ("50000", "12.5"): the --rate as typed, less superfluous zeros. "0" when not finite.
+inline std::string format_rate(double per_second) {
+  if (!std::isfinite(per_second)) return "0";
+  char buffer[400];  // the longest fixed form of a double
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, per_second, std::chars_format::fixed);
+  if (ec != std::errc()) return "0";
+  return std::string(buffer, end);
+}
+
+/// Below this share of load_config::rate, the run did not reach its target rate.
+inline constexpr double rate_reached_share = 0.98;
+
+/// Open loop only: fewer than 98% of the asked requests per second were sent (the target is
+/// overloaded, or the generator is: too few connections for the rate, or too few threads).
+inline bool rate_not_reached(const load_config& config, const load_results& r) noexcept {
+  return config.rate > 0 && r.sent_per_second() < config.rate * rate_reached_share;
+}
+
+/// The open-loop warning (with its leading blank line) when rate_not_reached(); "" otherwise.
+inline std::string format_rate_warning(const load_config& config, const load_results& r) {
+  if (!rate_not_reached(config, r)) return {};
+  return "\n  WARNING: the target rate was not reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " +
+         format_rate(config.rate) + " req/s)\n";
+}
+
 // ---- the report ------------------------------------------------------------------------------
 
 /// ucannon's additions to the text report. Off by default: the text is then gcannon's.
@@ -240,6 +349,7 @@ inline std::string format_text_header(const load_config& config, const std::stri
   if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
   out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
   out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
+  if (config.rate > 0) out += "  Rate:      " + format_rate(config.rate) + " req/s (open loop)\n";
   out += "\n";
   return out;
 }
@@ -281,7 +391,8 @@ inline std::string format_text_percentiles(const load_config& config, const load
 /// The report printed after the run: a blank line, the latency table, the counts, and then each
 /// only when non-zero or enabled: latency overflow, reconnects, errors, "Interrupted" (ucannon),
 /// the per-template counts, the per-template latency table, the requested percentiles (ucannon)
-/// and the unexpected-status warning. `options` adds ucannon's latency details (see there).
+/// and the unexpected-status warning. `options` adds ucannon's latency details (see there); the
+/// finer facts (status codes, error classes, the open-loop lines) appear by the rules at the top.
 inline std::string format_text_results(const load_config& config, const load_results& r,
                                        const text_report_options& options = {}) {
   const latency_histogram& h = r.latency;
@@ -291,6 +402,13 @@ inline std::string format_text_results(const load_config& config, const load_res
   if (options.latency_details) {
     out += detail::report::latency_table_row("       TTFB   ", r.ttfb);
     out += "  Latency min/max/stddev: " + format_latency_spread(h) + "\n";
+  }
+  if (config.rate > 0) {
+    const latency_histogram& s = r.service_time;
+    out += "  Service time: avg " + format_latency(average_latency_us(s)) + ", p50 " +
+           format_latency(s.quantile_us(0.5)) + ", p90 " + format_latency(s.quantile_us(0.9)) + ", p99 " +
+           format_latency(s.quantile_us(0.99)) + ", p99.9 " + format_latency(s.quantile_us(0.999)) + ", max " +
+           format_latency(s.max_us()) + "\n";
   }
   out += "\n";
 
@@ -302,6 +420,9 @@ inline std::string format_text_results(const load_config& config, const load_res
     out += "  " + std::to_string(r.requests) + " requests in " + elapsed + "s, " + std::to_string(r.responses) +
            " responses\n";
   out += "  Throughput: " + format_count(truncate_to_u64(r.requests_per_second())) + " req/s\n";
+  if (config.rate > 0)
+    out += "  Rate: asked " + format_rate(config.rate) + " req/s, sent " + format_fixed(r.sent_per_second(), 2) +
+           " req/s\n";
   out += "  Bandwidth:  " + format_bandwidth(r.bytes_per_second()) + "\n";
 
   if (config.websocket) {
@@ -312,6 +433,8 @@ inline std::string format_text_results(const load_config& config, const load_res
            ", 4xx=" + std::to_string(r.status.s4xx) + ", 5xx=" + std::to_string(r.status.s5xx);
     if (r.status.other) out += ", other=" + std::to_string(r.status.other);
     out += "\n";
+    if (status_code_counts_worth_showing(config, r))
+      out += "  Status code counts: " + format_status_code_counts(r) + "\n";
   }
 
   const double sampled = r.responses ? 100.0 * static_cast<double>(h.count()) / static_cast<double>(r.responses) : 0.0;
@@ -322,6 +445,8 @@ inline std::string format_text_results(const load_config& config, const load_res
   if (r.errors.total())
     out += "  Errors: connect " + std::to_string(r.errors.connect) + ", read " + std::to_string(r.errors.read) +
            ", timeout " + std::to_string(r.errors.timeout) + "\n";
+  if (const std::string classes = format_error_classes(r.errors.classes); !classes.empty())
+    out += "  Error classes: " + classes + "\n";
   if (r.interrupted)
     out += "  Interrupted: measured " + elapsed + "s of " + format_duration_setting(config.duration) + "\n";
 
@@ -352,6 +477,7 @@ inline std::string format_text_results(const load_config& config, const load_res
   }
 
   out += format_text_percentiles(config, r);
+  out += format_rate_warning(config, r);
   out += format_unexpected_status_warning(config, r);
   return out;
 }

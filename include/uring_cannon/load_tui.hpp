@@ -6,7 +6,9 @@
 //    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
 //  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
 //    yellow, p99.9 red) with a row for the time to first byte, the --percentiles asked for,
-//    throughput and status codes; the adaptive latency histogram
+//    throughput and status codes (and, when load_text_report.hpp's rules say so, the responses
+//    per status code, the errors by class, and the open-loop rate and service time); the
+//    adaptive latency histogram
 //    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
 //    10 runs of the history, the current run highlighted; then the counters and any warning.
 // With `colour` false nothing contains an escape code (characters alone carry the meaning: the
@@ -355,6 +357,7 @@ inline std::string format_tui_results(const load_config& config, const load_resu
   };
   percentile_row("Latency", h);
   percentile_row("TTFB", r.ttfb);
+  if (config.rate > 0) percentile_row("Service", r.service_time);  // open loop: from the actual send
   out += ui::box_table({10, 10, 10, 10, 10, 10}, rows, paint);
 
   // The percentiles asked for with --percentiles, one row each (a list of any length fits).
@@ -375,13 +378,17 @@ inline std::string format_tui_results(const load_config& config, const load_resu
   const std::string total = format_count(r.requests) + (config.websocket ? " sent / " : " req / ") +
                             format_count(r.responses) + (config.websocket ? " received in " : " resp in ") +
                             format_fixed(r.elapsed_sec, 2) + "s";
-  out += ui::box_table(
-      {14, 38},
-      {{{"Req/s", ansi::bold, tui_align::centre},
-        {format_count(truncate_to_u64(r.requests_per_second())), ansi::cyan, tui_align::left}},
-       {{"Bandwidth", ansi::bold, tui_align::centre}, {format_bandwidth(r.bytes_per_second()), ansi::cyan, tui_align::left}},
-       {{"Total", ansi::bold, tui_align::centre}, {total, {}, tui_align::left}}},
-      paint);
+  std::vector<std::vector<tui_cell>> throughput{
+      {{"Req/s", ansi::bold, tui_align::centre},
+       {format_count(truncate_to_u64(r.requests_per_second())), ansi::cyan, tui_align::left}},
+      {{"Bandwidth", ansi::bold, tui_align::centre}, {format_bandwidth(r.bytes_per_second()), ansi::cyan, tui_align::left}},
+      {{"Total", ansi::bold, tui_align::centre}, {total, {}, tui_align::left}}};
+  if (config.rate > 0)
+    throughput.push_back({{"Rate", ansi::bold, tui_align::centre},
+                          {"asked " + format_rate(config.rate) + " req/s, sent " + format_fixed(r.sent_per_second(), 2) +
+                               " req/s",
+                           rate_not_reached(config, r) ? ansi::yellow : std::string_view{}, tui_align::left}});
+  out += ui::box_table({14, 38}, throughput, paint);
 
   // Status classes, or the WebSocket counters.
   if (config.websocket) {
@@ -410,6 +417,30 @@ inline std::string format_tui_results(const load_config& config, const load_resu
       status[1].push_back({std::to_string(r.status.other)});
     }
     out += ui::box_table(widths, status, paint);
+    if (status_code_counts_worth_showing(config, r)) {
+      out += "\n";
+      std::vector<std::vector<tui_cell>> codes{{{"Code", ansi::bold, tui_align::centre},
+                                                {"Responses", ansi::bold, tui_align::centre}}};
+      for (const status_code_count& sc : seen_status_codes(r)) {
+        const std::string_view colour = sc.code / 100 == 2   ? ansi::green
+                                        : sc.code / 100 == 3 ? ansi::cyan
+                                        : sc.code / 100 == 4 ? ansi::yellow
+                                        : sc.code / 100 == 5 ? ansi::red
+                                                             : ansi::gray;
+        codes.push_back({{std::to_string(sc.code), colour, tui_align::centre}, {std::to_string(sc.count)}});
+      }
+      out += ui::box_table({10, 14}, codes, paint);
+    }
+  }
+
+  // The errors by class, when there were any.
+  if (!format_error_classes(r.errors.classes).empty()) {
+    out += ui::section_title("Errors", paint);
+    std::vector<std::vector<tui_cell>> classes{{{"Class", ansi::bold, tui_align::centre},
+                                                {"Count", ansi::bold, tui_align::centre}}};
+    for (const error_class_count& e : error_class_counts(r.errors.classes))
+      if (e.count) classes.push_back({{std::string(e.label), {}, tui_align::left}, {std::to_string(e.count), ansi::red}});
+    out += ui::box_table({18, 12}, classes, paint);
   }
 
   out += ui::section_title("Latency Distribution", paint);
@@ -468,6 +499,13 @@ inline std::string format_tui_results(const load_config& config, const load_resu
       out += ui::box_table({10, 10, 10, 10, 10}, tpl, paint);
     }
   }
+
+  if (rate_not_reached(config, r))
+    out += "\n  " + paint("WARNING", ansi::bold_red) +
+           paint(": the target rate was not reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " +
+                     format_rate(config.rate) + " req/s)",
+                 ansi::red) +
+           "\n";
 
   const std::uint64_t unexpected = r.unexpected_status(config.expected_status);
   const std::uint64_t answered = std::max(r.responses, r.status.total());

@@ -20,6 +20,7 @@ enum class server_behaviour {
   garbage,   ///< reply to each request with bytes that are not HTTP
   hang_up,   ///< close each connection as soon as a request arrives
   answer_then_close,  ///< reply to the first request, then close (close-delimited bodies)
+  answer_slowly,      ///< reply to each request 20 ms after the previous reply (a server that stalls)
 };
 
 class scripted_server {
@@ -89,6 +90,13 @@ class scripted_server {
         case server_behaviour::answer_then_close:
           if (co_await conn.send_all(reply_)) ++answered_;
           co_return;
+        case server_behaviour::answer_slowly:
+          for (std::size_t i = 0; i < requests; ++i) {
+            (void)co_await uring_cannon::sleep_for(*sched_.load(), std::chrono::milliseconds(20));
+            if (!co_await conn.send_all(reply_)) co_return;
+            ++answered_;
+          }
+          continue;
         case server_behaviour::answer:
           replies.clear();
           for (std::size_t i = 0; i < requests; ++i) replies += reply_;
