@@ -8,9 +8,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <sys/resource.h>
+
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <string>
 
 namespace uc = uring_cannon;
@@ -378,4 +381,42 @@ TEST_CASE("responses are counted per status code", "[load]") {
   REQUIRE(r.status_codes.size() == 1000);
   CHECK(r.status_codes[418] == r.responses);
   CHECK(r.status.s4xx == r.responses);
+}
+
+TEST_CASE("--bind spreads connections over local addresses", "[load][bind]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 6);
+  c.source_addresses = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
+  const auto r = run(c);
+  CHECK(r.responses > 100);
+  CHECK(r.errors.total() == 0);
+  CHECK(server.peer_addresses() == std::set<std::string>{"127.0.0.2", "127.0.0.3", "127.0.0.4"});
+
+  c.source_addresses = {"not-an-address"};
+  CHECK(uc::prepare_load(c).error().find("--bind") != std::string::npos);
+  c.source_addresses = {"::1"};
+  CHECK(uc::prepare_load(c).error().find("address family") != std::string::npos);
+}
+
+TEST_CASE("--bind holds more connections than one local address has ports", "[load][bind][many]") {
+  // About 28 000 ephemeral ports per (local address, target) pair: 30 000 connections need two
+  // source addresses, and twice as many descriptors (both ends are in this process).
+  rlimit limit{};
+  ::getrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_max < 62'000) {
+    WARN("skipped: 30 000 loopback connections need 62 000 descriptors; the hard limit here is " << limit.rlim_max);
+    return;
+  }
+  limit.rlim_cur = limit.rlim_max;
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  scripted_server server;
+  auto c = quick_config(server.url(), 30'000);
+  c.threads = 2;
+  c.duration = 2s;
+  c.warmup = 3s;  // connecting takes a while
+  c.recv_buffers = 4096;
+  c.source_addresses = {"127.0.0.2", "127.0.0.3"};
+  const auto r = run(c);
+  CHECK(r.errors.connect == 0);
+  CHECK(server.accepted() >= 30'000);
 }

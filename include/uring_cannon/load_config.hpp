@@ -29,6 +29,7 @@ struct load_config {
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
   std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
+  std::vector<std::string> source_addresses;  ///< local addresses to spread connections over (--bind); empty = the kernel's choice
   double rate = 0;                         ///< open loop: requests per second in all (--rate); 0 = closed loop (gcannon)
   std::chrono::milliseconds connect_timeout{0};  ///< a connect not done in this long: a connect timeout; 0 = the kernel's
   std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)

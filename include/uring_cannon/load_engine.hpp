@@ -52,6 +52,7 @@ struct load_plan {
   std::string request_target = "/";                 ///< path and query of the URL
   std::string get_request;                          ///< the default request (no templates)
   std::vector<http::request_template> templates;    ///< raw templates, in --raw order
+  std::vector<endpoint> sources;                    ///< local addresses, connection i binding to sources[i % n]
 };
 
 namespace detail {
@@ -118,6 +119,13 @@ inline or_error<load_plan> prepare_load(load_config config) {
     auto resolved = endpoint::resolve(where.host, where.port);
     if (resolved.endpoints.empty()) return or_error<load_plan>::failure("Error: cannot resolve host '" + where.host + "'");
     plan.target = resolved.endpoints.front();
+  }
+  for (const auto& address : config.source_addresses) {
+    auto local = endpoint::from_literal(address, 0);
+    if (!local) return or_error<load_plan>::failure("Error: --bind: '" + address + "' is not an IPv4 or IPv6 address");
+    if (local->family() != plan.target.family())
+      return or_error<load_plan>::failure("Error: --bind: '" + address + "' is not of the target's address family");
+    plan.sources.push_back(*local);
   }
   plan.target_text = where.display();
   plan.host_header = where.host_header();
@@ -327,7 +335,10 @@ class load_worker {
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
     const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
                                                            : std::chrono::nanoseconds(-1);
-    auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
+    std::optional<endpoint> local;
+    if (!plan_.sources.empty())
+      local = plan_.sources[(first_connection_ + std::size_t(&w - connections_.data())) % plan_.sources.size()];
+    auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit, local);
     if (!made) {
       if (measuring(clock::now())) {
         auto& errors = counters_.errors;

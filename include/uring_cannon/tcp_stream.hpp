@@ -11,6 +11,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <optional>
 #include <utility>
 
 namespace uring_cannon {
@@ -31,9 +32,11 @@ class tcp_stream {
   ~tcp_stream() { reset(); }
 
   /// Opens a socket and connects it to `peer`. With a `timeout`, a connect that takes longer
-  /// fails with ETIME.
+  /// fails with ETIME. With a `local` address the socket is bound to it first (its port is left
+  /// to the connect, so many connections can share one local address).
   static task<io_result<tcp_stream>> connect(scheduler& s, endpoint peer,
-                                             std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1)) {
+                                             std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1),
+                                             std::optional<endpoint> local = std::nullopt) {
     int fd = -1;
     if (s.features().socket_op) {
       auto made = co_await uring_cannon::socket(s, peer.family(), SOCK_STREAM);
@@ -44,6 +47,11 @@ class tcp_stream {
       if (fd < 0) co_return io_result<tcp_stream>::failure(errno);
     }
     tcp_stream stream(s, fd);
+    if (local) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      if (::bind(fd, local->data(), local->size()) < 0) co_return io_result<tcp_stream>::failure(errno);
+    }
     if (peer.family() != AF_UNIX) {
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

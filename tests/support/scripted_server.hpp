@@ -7,7 +7,11 @@
 
 #include <uring_cannon.hpp>
 
+#include <arpa/inet.h>
+
 #include <atomic>
+#include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -47,6 +51,11 @@ class scripted_server {
   std::uint64_t answered() const noexcept { return answered_.load(); }
   /// Connections accepted so far.
   std::uint64_t accepted() const noexcept { return accepted_.load(); }
+  /// The distinct client addresses (without ports) connections came from.
+  std::set<std::string> peer_addresses() const {
+    std::lock_guard lock(peers_mutex_);
+    return peers_;
+  }
 
  private:
   void serve() {
@@ -64,6 +73,7 @@ class scripted_server {
       auto fd = co_await accepts.next();
       if (!fd) continue;
       ++accepted_;
+      note_peer(*fd);
       s.spawn(connection(uring_cannon::tcp_stream(s, *fd), buffers));
     }
   }
@@ -107,6 +117,16 @@ class scripted_server {
     }
   }
 
+  void note_peer(int fd) {
+    sockaddr_storage peer{};
+    socklen_t length = sizeof peer;
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0 || peer.ss_family != AF_INET) return;
+    char text[INET_ADDRSTRLEN] = {};
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&peer)->sin_addr, text, sizeof text);
+    std::lock_guard lock(peers_mutex_);
+    peers_.insert(text);
+  }
+
   server_behaviour behaviour_;
   std::string reply_;
   uring_cannon::listener listener_;
@@ -114,6 +134,8 @@ class scripted_server {
   std::atomic<uring_cannon::scheduler*> sched_{nullptr};
   std::atomic<bool> ready_{false};
   std::atomic<std::uint64_t> answered_{0}, accepted_{0};
+  mutable std::mutex peers_mutex_;
+  std::set<std::string> peers_;
   std::thread thread_;
 };
 
