@@ -391,4 +391,16 @@ TEST_CASE("ucannon --rate runs an open loop at the asked rate", "[ucannon][integ
   CHECK(text.out.find("WARNING") == std::string::npos);  // an idle server keeps up with 200 req/s
 }
 
+TEST_CASE("ucannon --ws --rate paces WebSocket frames too", "[ucannon][integration]") {
+  server s;
+  temp_home home;
+  const auto r = ucannon({s.url("/ws"), "--ws", "-c", "4", "-d", "1", "--rate", "800", "--json"}, home);
+  REQUIRE(r.exit_code == 0);
+  const auto j = run_json(r.out);
+  CHECK(j["rate"]["achieved"].f64() == Approx(800).epsilon(0.03));
+  CHECK(j["ws_upgrades"].u64() == 4);
+  CHECK(j["responses"].u64() + 8 >= j["requests"].u64());
+  CHECK(j["errors"]["read"].u64() == 0);
+}
+
 #endif

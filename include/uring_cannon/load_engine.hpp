@@ -38,6 +38,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace uring_cannon {
@@ -74,7 +75,6 @@ inline std::string check_load_config(const load_config& c) {
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
   if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
   if (c.rate < 0 || !std::isfinite(c.rate)) return "Error: --rate must be a positive number of requests per second";
-  if (c.rate > 0 && c.websocket) return "Error: --rate is not supported with --ws yet (WebSocket runs are closed loop)";
   if (c.connect_timeout.count() < 0) return "Error: connect timeout must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
   return {};
@@ -178,6 +178,30 @@ class send_time_queue {
  private:
   std::array<entry, load_config::max_pipeline> entries_{};
   unsigned head_ = 0, size_ = 0;
+};
+
+/// Open loop: when a connection's requests are meant to go. Each of `connections` connections
+/// takes an equal share of `rate`, its first send staggered by its index.
+class send_pacer {
+ public:
+  send_pacer() = default;
+  send_pacer(double rate, unsigned connections, unsigned index, clock::time_point start) noexcept
+      : interval_(std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(connections / rate))),
+        next_(start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(index / rate))) {}
+
+  /// How many requests are due by `now`, at most `room`.
+  unsigned due(clock::time_point now, std::uint64_t room) const noexcept {
+    unsigned n = 0;
+    while (n < room && next_ + n * interval_ <= now) ++n;
+    return n;
+  }
+  clock::time_point next() const noexcept { return next_; }
+  /// The next request went out; returns when it was meant to.
+  clock::time_point take() noexcept { return std::exchange(next_, next_ + interval_); }
+
+ private:
+  clock::duration interval_{};
+  clock::time_point next_{};
 };
 
 /// One connection's state outside its coroutine frame: what the timeout sweep looks at, and the
@@ -373,6 +397,11 @@ class load_worker {
     return largest * config_.pipeline;
   }
 
+  send_pacer make_pacer(unsigned index) const noexcept {
+    if (config_.rate <= 0) return {};
+    return send_pacer(config_.rate, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
+  }
+
   /// What one received chunk held, for an HTTP connection.
   struct responses_seen {
     unsigned completed = 0;
@@ -426,12 +455,7 @@ class load_worker {
     std::size_t tpl = (first_connection_ + index) % template_count;
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
     const bool open_loop = config_.rate > 0;
-    // Open loop: this connection's share of the rate, its first send staggered among the others.
-    const auto interval = std::chrono::duration_cast<clock::duration>(
-        std::chrono::duration<double>(open_loop ? config_.connections / config_.rate : 0));
-    auto next_intended = measure_start_ - config_.warmup +
-        std::chrono::duration_cast<clock::duration>(
-            std::chrono::duration<double>(open_loop ? (first_connection_ + index) / config_.rate : 0));
+    send_pacer pacer = make_pacer(index);
     bool first = true;
 
     for (;;) {
@@ -509,25 +533,23 @@ class load_worker {
         // wait and the timer are one SQE pair).
         for (;;) {
           const auto now = clock::now();
-          unsigned due = 0;
-          while (next_intended + due * interval <= now && in_flight.size() + due < config_.pipeline &&
-                 sent + due < per_connection)
-            ++due;
+          const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(),
+                                                                     per_connection - sent));
           bool failed_send = false;
           for (unsigned i = 0; i < due; ++i) {  // one send per request: each has its own intended time
-            if (auto done = co_await send_batch(1, next_intended, now); !done) {
+            if (auto done = co_await send_batch(1, pacer.take(), now); !done) {
               why = failure(done.error());
               failed_send = true;
               break;
             }
-            next_intended += interval;
           }
           if (failed_send) break;
           const bool room = in_flight.size() < config_.pipeline && sent < per_connection;
-          const auto wait = next_intended - clock::now();
+          const auto wait = pacer.next() - clock::now();
           if (room && wait <= clock::duration::zero()) continue;
-          auto receive = conn.recv(*buffers_);
-          auto chunk = room ? co_await std::move(receive).with_timeout(wait) : co_await std::move(receive);
+          io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+          if (room) chunk = co_await conn.recv(*buffers_).with_timeout(wait);
+          else chunk = co_await conn.recv(*buffers_);
           const auto arrived = clock::now();
           if (!chunk && chunk.error() == ETIME) continue;  // time for the next request
           if (!chunk) {
@@ -604,6 +626,10 @@ class load_worker {
     const std::string& message = config_.ws_message;
     websocket::message_decoder decoder(websocket::role::client);
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+    // Open loop receives with one-shot recvs (their timeouts pace the sends); a closed loop keeps
+    // one multishot recv armed. The two never mix on one connection.
+    const bool open_loop = config_.rate > 0;
+    send_pacer pacer = make_pacer(index);
 
     for (;;) {
       auto opened = co_await open_connection(w);
@@ -629,7 +655,11 @@ class load_worker {
       frames_seen greeting;  // frames the server sent right behind its 101
       why = ending::parse_error;  // a refused upgrade, unless the stream ended first
       for (;;) {
-        auto chunk = co_await incoming.next();
+        // Plain statements, not `c ? co_await a : co_await b`: built with g++ 12, that form lost
+        // the echo of the first open-loop frame here (the receive never completed).
+        io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+        if (open_loop) chunk = co_await conn.recv(*buffers_);
+        else chunk = co_await incoming.next();
         if (!chunk) {
           why = failure(chunk.error());
           break;
@@ -661,14 +691,13 @@ class load_worker {
       }
       why = ending::closed_by_peer;
 
-      auto send_frames = [&](unsigned n) {
-        const auto now = clock::now();
+      auto send_frames = [&](unsigned n, clock::time_point intended, clock::time_point now) {
         std::size_t used = 0;
         for (unsigned i = 0; i < n; ++i)
           used += websocket::encode_client_frame(std::span<char>(w.send_buffer).subspan(used), websocket::opcode::text,
                                                  std::span<const char>(message.data(), message.size()),
                                                  std::uint32_t(rng_.next()));
-        in_flight.push(now, now, n);
+        in_flight.push(intended, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -676,12 +705,37 @@ class load_worker {
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
 
-      if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection))); !done) {
-        count_ending(failure(done.error()), w);
-        continue;
+      if (!open_loop) {
+        const auto now = clock::now();
+        if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)), now, now);
+            !done) {
+          count_ending(failure(done.error()), w);
+          continue;
+        }
       }
       for (;;) {
-        auto chunk = co_await incoming.next();
+        if (open_loop) {  // send what is due, as the pipeline has room
+          const auto now = clock::now();
+          const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(),
+                                                                     per_connection - sent));
+          bool failed_send = false;
+          for (unsigned i = 0; i < due; ++i) {
+            if (auto done = co_await send_frames(1, pacer.take(), now); !done) {
+              why = failure(done.error());
+              failed_send = true;
+              break;
+            }
+          }
+          if (failed_send) break;
+        }
+        const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection;
+        const auto wait = pacer.next() - clock::now();
+        if (room && wait <= clock::duration::zero()) continue;
+        io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+        if (!open_loop) chunk = co_await incoming.next();
+        else if (room) chunk = co_await conn.recv(*buffers_).with_timeout(wait);
+        else chunk = co_await conn.recv(*buffers_);
+        if (!chunk && open_loop && chunk.error() == ETIME) continue;  // time for the next frame
         if (!chunk) {
           why = failure(chunk.error());
           break;
@@ -719,9 +773,11 @@ class load_worker {
           why = ending::planned;
           break;
         }
+        if (open_loop) continue;
         const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
         if (refill > 0) {
-          if (auto done = co_await send_frames(refill); !done) {
+          const auto sent_at = clock::now();
+          if (auto done = co_await send_frames(refill, sent_at, sent_at); !done) {
             why = failure(done.error());
             break;
           }
