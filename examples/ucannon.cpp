@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,68 @@ extern "C" void on_interrupt(int) { interrupted.store(true); }
 void print(std::FILE* to, const std::string& text) {
   std::fwrite(text.data(), 1, text.size(), to);
   std::fflush(to);
+}
+
+/// Writes `bytes` to `path`; false (with a message on stderr) when it cannot.
+bool write_file(const std::string& path, const std::string& bytes, const char* what) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (out) return true;
+  print(stderr, "Error: cannot write the " + std::string(what) + " to '" + path + "'\n");
+  return false;
+}
+
+/// --latency-out and --histogram-out, after a run or a merge; false when a file could not be written.
+bool write_outputs(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results) {
+  bool ok = true;
+  if (!options.latency_out.empty())
+    ok = write_file(options.latency_out, uc::format_latency_distribution(results.latency), "latency distribution") && ok;
+  if (!options.histogram_out.empty())
+    ok = write_file(options.histogram_out, uc::encode_run(config, results), "run file") && ok;
+  return ok;
+}
+
+/// The report of one run (or of a merge): --json, the TUI's tables, or gcannon's text.
+void print_report(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results,
+                  const std::vector<uc::run_record>& history, bool colour) {
+  if (options.json) print(stdout, uc::format_json(config, results, {.histogram = options.histogram}));
+  else if (options.tui) print(stdout, uc::format_tui_results(config, results, history, colour, options.buckets));
+  else print(stdout, uc::format_text_results(config, results, {.latency_details = options.latency_details}));
+}
+
+/// `ucannon merge FILE...`: one report for runs made on several machines (run_file.hpp says how
+/// each field combines). Exit 1 when a file cannot be read or the runs do not merge.
+int merge(const uc::cli_options& options) {
+  std::vector<uc::saved_run> runs;
+  for (const std::string& path : options.merge_files) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in.is_open()) {
+      print(stderr, "Error: cannot open '" + path + "'\n");
+      return 1;
+    }
+    std::string bytes{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    if (in.bad()) {
+      print(stderr, "Error: cannot read '" + path + "'\n");
+      return 1;
+    }
+    auto run = uc::decode_run(bytes);
+    if (!run) {
+      print(stderr, "Error: " + path + ": " + run.error() + "\n");
+      return 1;
+    }
+    runs.push_back(std::move(*run));
+  }
+  auto merged = uc::merge_runs(runs);
+  if (!merged) {
+    print(stderr, "Error: " + merged.error() + "\n");
+    return 1;
+  }
+  print(stderr, "Merged " + std::to_string(runs.size()) + " runs; requests/s summed over the runs: " +
+                    uc::format_fixed(uc::summed_requests_per_second(runs), 2) + "\n");
+  print_report(options, merged->config, merged->results, {}, false);
+  if (!write_outputs(options, merged->config, merged->results)) return 1;
+  return merged->results.exit_code(merged->config.expected_status);
 }
 
 /// Runs the plan, drawing the live TUI block once a second when asked, and stopping early on
@@ -94,9 +158,8 @@ int run(const uc::cli_options& options) {
   std::vector<uc::run_record> history;
   if (auto saved = uc::append_history(history_path, uc::make_run_record(config, results))) history = std::move(*saved);
 
-  if (options.json) print(stdout, uc::format_json(config, results, {.histogram = options.histogram}));
-  else if (options.tui) print(stdout, uc::format_tui_results(config, results, history, colour, options.buckets));
-  else print(stdout, uc::format_text_results(config, results, {.latency_details = options.latency_details}));
+  print_report(options, config, results, history, colour);
+  if (!write_outputs(options, config, results)) return 1;
   return results.exit_code(config.expected_status);
 }
 
@@ -117,7 +180,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return run(parsed.options);
+    return parsed.options.merge ? merge(parsed.options) : run(parsed.options);
   } catch (const std::exception& e) {
     print(stderr, std::string("Error: ") + e.what() + "\n");
     return 1;

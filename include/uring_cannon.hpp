@@ -45,3 +45,5 @@
 #include <uring_cannon/load_json_report.hpp>
 #include <uring_cannon/load_tui.hpp>
 #include <uring_cannon/run_history.hpp>
+#include <uring_cannon/run_file.hpp>
+#include <uring_cannon/latency_export.hpp>

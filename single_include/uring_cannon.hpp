@@ -1880,6 +1880,7 @@ class endpoint {
 #include <netinet/tcp.h>
 #include <unistd.h>
 
+#include <optional>
 #include <utility>
 
 namespace uring_cannon {
@@ -1900,9 +1901,11 @@ class tcp_stream {
   ~tcp_stream() { reset(); }
 
   /// Opens a socket and connects it to `peer`. With a `timeout`, a connect that takes longer
-  /// fails with ETIME.
+  /// fails with ETIME. With a `local` address the socket is bound to it first (its port is left
+  /// to the connect, so many connections can share one local address).
   static task<io_result<tcp_stream>> connect(scheduler& s, endpoint peer,
-                                             std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1)) {
+                                             std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1),
+                                             std::optional<endpoint> local = std::nullopt) {
     int fd = -1;
     if (s.features().socket_op) {
       auto made = co_await uring_cannon::socket(s, peer.family(), SOCK_STREAM);
@@ -1913,6 +1916,11 @@ class tcp_stream {
       if (fd < 0) co_return io_result<tcp_stream>::failure(errno);
     }
     tcp_stream stream(s, fd);
+    if (local) {
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+      if (::bind(fd, local->data(), local->size()) < 0) co_return io_result<tcp_stream>::failure(errno);
+    }
     if (peer.family() != AF_UNIX) {
       const int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -7270,6 +7278,7 @@ struct load_config {
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
   std::vector<double> percentiles;        ///< extra percentiles to report (--percentiles), each in (0, 100]
+  std::vector<std::string> source_addresses;  ///< local addresses to spread connections over (--bind); empty = the kernel's choice
   double rate = 0;                         ///< open loop: requests per second in all (--rate); 0 = closed loop (gcannon)
   std::chrono::milliseconds connect_timeout{0};  ///< a connect not done in this long: a connect timeout; 0 = the kernel's
   std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
@@ -7429,6 +7438,7 @@ struct load_results {
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace uring_cannon {
@@ -7443,6 +7453,7 @@ struct load_plan {
   std::string request_target = "/";                 ///< path and query of the URL
   std::string get_request;                          ///< the default request (no templates)
   std::vector<http::request_template> templates;    ///< raw templates, in --raw order
+  std::vector<endpoint> sources;                    ///< local addresses, connection i binding to sources[i % n]
 };
 
 namespace detail {
@@ -7464,7 +7475,6 @@ inline std::string check_load_config(const load_config& c) {
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
   if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
   if (c.rate < 0 || !std::isfinite(c.rate)) return "Error: --rate must be a positive number of requests per second";
-  if (c.rate > 0 && c.websocket) return "Error: --rate is not supported with --ws yet (WebSocket runs are closed loop)";
   if (c.connect_timeout.count() < 0) return "Error: connect timeout must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
   return {};
@@ -7509,6 +7519,13 @@ inline or_error<load_plan> prepare_load(load_config config) {
     auto resolved = endpoint::resolve(where.host, where.port);
     if (resolved.endpoints.empty()) return or_error<load_plan>::failure("Error: cannot resolve host '" + where.host + "'");
     plan.target = resolved.endpoints.front();
+  }
+  for (const auto& address : config.source_addresses) {
+    auto local = endpoint::from_literal(address, 0);
+    if (!local) return or_error<load_plan>::failure("Error: --bind: '" + address + "' is not an IPv4 or IPv6 address");
+    if (local->family() != plan.target.family())
+      return or_error<load_plan>::failure("Error: --bind: '" + address + "' is not of the target's address family");
+    plan.sources.push_back(*local);
   }
   plan.target_text = where.display();
   plan.host_header = where.host_header();
@@ -7561,6 +7578,30 @@ class send_time_queue {
  private:
   std::array<entry, load_config::max_pipeline> entries_{};
   unsigned head_ = 0, size_ = 0;
+};
+
+/// Open loop: when a connection's requests are meant to go. Each of `connections` connections
+/// takes an equal share of `rate`, its first send staggered by its index.
+class send_pacer {
+ public:
+  send_pacer() = default;
+  send_pacer(double rate, unsigned connections, unsigned index, clock::time_point start) noexcept
+      : interval_(std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(connections / rate))),
+        next_(start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(index / rate))) {}
+
+  /// How many requests are due by `now`, at most `room`.
+  unsigned due(clock::time_point now, std::uint64_t room) const noexcept {
+    unsigned n = 0;
+    while (n < room && next_ + n * interval_ <= now) ++n;
+    return n;
+  }
+  clock::time_point next() const noexcept { return next_; }
+  /// The next request went out; returns when it was meant to.
+  clock::time_point take() noexcept { return std::exchange(next_, next_ + interval_); }
+
+ private:
+  clock::duration interval_{};
+  clock::time_point next_{};
 };
 
 /// One connection's state outside its coroutine frame: what the timeout sweep looks at, and the
@@ -7718,7 +7759,10 @@ class load_worker {
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
     const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
                                                            : std::chrono::nanoseconds(-1);
-    auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit);
+    std::optional<endpoint> local;
+    if (!plan_.sources.empty())
+      local = plan_.sources[(first_connection_ + std::size_t(&w - connections_.data())) % plan_.sources.size()];
+    auto made = co_await tcp_stream::connect(*sched_, plan_.target, limit, local);
     if (!made) {
       if (measuring(clock::now())) {
         auto& errors = counters_.errors;
@@ -7751,6 +7795,11 @@ class load_worker {
     std::size_t largest = 0;
     for (const auto& t : plan_.templates) largest = std::max(largest, t.max_rendered_size());
     return largest * config_.pipeline;
+  }
+
+  send_pacer make_pacer(unsigned index) const noexcept {
+    if (config_.rate <= 0) return {};
+    return send_pacer(config_.rate, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
   }
 
   /// What one received chunk held, for an HTTP connection.
@@ -7806,12 +7855,7 @@ class load_worker {
     std::size_t tpl = (first_connection_ + index) % template_count;
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
     const bool open_loop = config_.rate > 0;
-    // Open loop: this connection's share of the rate, its first send staggered among the others.
-    const auto interval = std::chrono::duration_cast<clock::duration>(
-        std::chrono::duration<double>(open_loop ? config_.connections / config_.rate : 0));
-    auto next_intended = measure_start_ - config_.warmup +
-        std::chrono::duration_cast<clock::duration>(
-            std::chrono::duration<double>(open_loop ? (first_connection_ + index) / config_.rate : 0));
+    send_pacer pacer = make_pacer(index);
     bool first = true;
 
     for (;;) {
@@ -7889,25 +7933,23 @@ class load_worker {
         // wait and the timer are one SQE pair).
         for (;;) {
           const auto now = clock::now();
-          unsigned due = 0;
-          while (next_intended + due * interval <= now && in_flight.size() + due < config_.pipeline &&
-                 sent + due < per_connection)
-            ++due;
+          const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(),
+                                                                     per_connection - sent));
           bool failed_send = false;
           for (unsigned i = 0; i < due; ++i) {  // one send per request: each has its own intended time
-            if (auto done = co_await send_batch(1, next_intended, now); !done) {
+            if (auto done = co_await send_batch(1, pacer.take(), now); !done) {
               why = failure(done.error());
               failed_send = true;
               break;
             }
-            next_intended += interval;
           }
           if (failed_send) break;
           const bool room = in_flight.size() < config_.pipeline && sent < per_connection;
-          const auto wait = next_intended - clock::now();
+          const auto wait = pacer.next() - clock::now();
           if (room && wait <= clock::duration::zero()) continue;
-          auto receive = conn.recv(*buffers_);
-          auto chunk = room ? co_await std::move(receive).with_timeout(wait) : co_await std::move(receive);
+          io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+          if (room) chunk = co_await conn.recv(*buffers_).with_timeout(wait);
+          else chunk = co_await conn.recv(*buffers_);
           const auto arrived = clock::now();
           if (!chunk && chunk.error() == ETIME) continue;  // time for the next request
           if (!chunk) {
@@ -7984,6 +8026,10 @@ class load_worker {
     const std::string& message = config_.ws_message;
     websocket::message_decoder decoder(websocket::role::client);
     const std::uint64_t per_connection = config_.requests_per_connection ? config_.requests_per_connection : UINT64_MAX;
+    // Open loop receives with one-shot recvs (their timeouts pace the sends); a closed loop keeps
+    // one multishot recv armed. The two never mix on one connection.
+    const bool open_loop = config_.rate > 0;
+    send_pacer pacer = make_pacer(index);
 
     for (;;) {
       auto opened = co_await open_connection(w);
@@ -8009,7 +8055,11 @@ class load_worker {
       frames_seen greeting;  // frames the server sent right behind its 101
       why = ending::parse_error;  // a refused upgrade, unless the stream ended first
       for (;;) {
-        auto chunk = co_await incoming.next();
+        // Plain statements, not `c ? co_await a : co_await b`: built with g++ 12, that form lost
+        // the echo of the first open-loop frame here (the receive never completed).
+        io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+        if (open_loop) chunk = co_await conn.recv(*buffers_);
+        else chunk = co_await incoming.next();
         if (!chunk) {
           why = failure(chunk.error());
           break;
@@ -8041,14 +8091,13 @@ class load_worker {
       }
       why = ending::closed_by_peer;
 
-      auto send_frames = [&](unsigned n) {
-        const auto now = clock::now();
+      auto send_frames = [&](unsigned n, clock::time_point intended, clock::time_point now) {
         std::size_t used = 0;
         for (unsigned i = 0; i < n; ++i)
           used += websocket::encode_client_frame(std::span<char>(w.send_buffer).subspan(used), websocket::opcode::text,
                                                  std::span<const char>(message.data(), message.size()),
                                                  std::uint32_t(rng_.next()));
-        in_flight.push(now, now, n);
+        in_flight.push(intended, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -8056,12 +8105,37 @@ class load_worker {
         return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
       };
 
-      if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection))); !done) {
-        count_ending(failure(done.error()), w);
-        continue;
+      if (!open_loop) {
+        const auto now = clock::now();
+        if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)), now, now);
+            !done) {
+          count_ending(failure(done.error()), w);
+          continue;
+        }
       }
       for (;;) {
-        auto chunk = co_await incoming.next();
+        if (open_loop) {  // send what is due, as the pipeline has room
+          const auto now = clock::now();
+          const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(),
+                                                                     per_connection - sent));
+          bool failed_send = false;
+          for (unsigned i = 0; i < due; ++i) {
+            if (auto done = co_await send_frames(1, pacer.take(), now); !done) {
+              why = failure(done.error());
+              failed_send = true;
+              break;
+            }
+          }
+          if (failed_send) break;
+        }
+        const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection;
+        const auto wait = pacer.next() - clock::now();
+        if (room && wait <= clock::duration::zero()) continue;
+        io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+        if (!open_loop) chunk = co_await incoming.next();
+        else if (room) chunk = co_await conn.recv(*buffers_).with_timeout(wait);
+        else chunk = co_await conn.recv(*buffers_);
+        if (!chunk && open_loop && chunk.error() == ETIME) continue;  // time for the next frame
         if (!chunk) {
           why = failure(chunk.error());
           break;
@@ -8099,9 +8173,11 @@ class load_worker {
           why = ending::planned;
           break;
         }
+        if (open_loop) continue;
         const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
         if (refill > 0) {
-          if (auto done = co_await send_frames(refill); !done) {
+          const auto sent_at = clock::now();
+          if (auto done = co_await send_frames(refill, sent_at, sent_at); !done) {
             why = failure(done.error());
             break;
           }
@@ -8330,7 +8406,18 @@ inline load_results run_load(load_plan plan) {
 //    empty item), each above 0 and at most 100, exit 2 otherwise. A repeat of an earlier value
 //    ("99.9,99.90") is dropped; the last --percentiles wins. The reports key them by
 //    percentile_label() (load_text_report.hpp): the text as typed, less superfluous zeros.
+//  * ucannon: `--bind LIST` fills load_config::source_addresses (parse_source_addresses()): a
+//    comma list of IPv4 or IPv6 addresses and IPv4 ranges `A.B.C.D-A.B.C.E` (same first three
+//    octets, D <= E), at most max_source_addresses in all, none twice; exit 2 otherwise.
+//  * ucannon: `--latency-out FILE` and `--histogram-out FILE` name files written after the run
+//    (latency_export.hpp, run_file.hpp); parse_cli() only records the names.
+//  * ucannon: `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out FILE]
+//    [--histogram-out FILE]`: when the first word is `merge`, the rest are run files to merge
+//    (cli_options::merge). No file, or another flag: the merge usage line, exit 1.
 
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <charconv>
 #include <chrono>
@@ -8356,6 +8443,10 @@ struct cli_options {
   int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
   bool latency_details = false;  ///< --latency: TTFB row and min/max/stddev in the text report
   bool histogram = false;      ///< --histogram: the latency buckets in --json
+  std::string latency_out;     ///< --latency-out FILE: HdrHistogram percentile text after the run
+  std::string histogram_out;   ///< --histogram-out FILE: the run file (run_file.hpp) after the run
+  bool merge = false;          ///< `ucannon merge ...`: merge merge_files instead of running
+  std::vector<std::string> merge_files;  ///< the run files to merge, in the order given
 
   static constexpr int max_buckets = 100;
   static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
@@ -8363,6 +8454,7 @@ struct cli_options {
   static constexpr unsigned max_threads = 1024;
   static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
   static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
+  static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
 };
 
 /// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
@@ -8386,7 +8478,8 @@ inline std::string cli_usage() {
   return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
          "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
-         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
+         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
+         "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -8430,6 +8523,11 @@ Load                                                                      defaul
   --cqe-latency         stop the latency clock when the completion          off
                         arrives, before parsing
   --per-tpl-latency     a latency histogram per raw template                off
+  --bind LIST           local addresses to spread the connections over,    the kernel's
+                        e.g. 10.0.0.2,10.0.0.3 or 127.0.0.1-127.0.0.16
+                        (IPv4 ranges vary the last octet; IPv6 addresses in
+                        the list; at most 4096), so one process can hold
+                        more connections than one address's ephemeral ports
 
 Output
   (default)             gcannon's text report
@@ -8448,9 +8546,21 @@ Output
                         text is gcannon's; --json and --tui always have them)
   --histogram           --json: "histogram_us", the non-empty latency       off
                         buckets as [lower_us, count] (they sum to samples)
+  --latency-out FILE    after the run, write the latency distribution to
+                        FILE in HdrHistogram's percentile text (milliseconds)
+  --histogram-out FILE  after the run, write FILE: the whole run, exact (its
+                        histograms and every count), for `ucannon merge`
   --clear-history       delete the run history (~/.ucannon/history.bin) and exit
   -h, --help            print this help and exit
   -V, --version         print the version and exit
+
+Fleet runs
+  ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]
+                        merge the --histogram-out files of runs made at the same time on
+                        several machines into one report (text, or --json): histograms merged
+                        bucket by bucket, counts summed, elapsed the longest run's,
+                        connections, threads and --rate summed. Runs of different modes
+                        (HTTP, WebSocket) or expected status classes do not merge (exit 1)
 
 Numbers and durations
   Value flags take the next word even when it starts with '-'; long flags also accept
@@ -8466,7 +8576,7 @@ Exit status
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
      100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
-     --percentiles list, or -c below -t (each thread needs a connection)
+     --percentiles list, a bad --bind list, or -c below -t (each thread needs a connection)
 )";
   return text;
 }
@@ -8595,6 +8705,132 @@ inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text)
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
 }
 
+namespace detail {
+
+// An IPv4 address in dotted decimal, as 4 bytes; nullopt for anything else.
+inline std::optional<in_addr> cli_ipv4(std::string_view text) {
+  in_addr address{};
+  if (text.empty() || text.size() > 15 || ::inet_pton(AF_INET, std::string(text).c_str(), &address) != 1)
+    return std::nullopt;
+  return address;
+}
+
+// An IPv6 address, bare or in brackets, in its canonical text form; nullopt for anything else.
+inline std::optional<std::string> cli_ipv6(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  in6_addr address{};
+  if (text.empty() || text.size() > 45 || ::inet_pton(AF_INET6, std::string(text).c_str(), &address) != 1)
+    return std::nullopt;
+  char canonical[INET6_ADDRSTRLEN];
+  if (!::inet_ntop(AF_INET6, &address, canonical, sizeof canonical)) return std::nullopt;
+  return std::string(canonical);
+}
+
+inline std::string cli_ipv4_text(in_addr address) {
+  char text[INET_ADDRSTRLEN];
+  return ::inet_ntop(AF_INET, &address, text, sizeof text) ? std::string(text) : std::string();
+}
+
+}  // namespace detail
+
+/// Reads --bind's value into load_config::source_addresses' form: a comma list whose items are
+/// IPv4 addresses (`10.0.0.2`), IPv4 ranges over the last octet (`127.0.0.1-127.0.0.16`, both
+/// ends included, same first three octets, low end first) and IPv6 addresses (`::1`, or `[::1]`),
+/// in the order given, ranges expanded, each in its canonical text form. At most
+/// cli_options::max_source_addresses addresses, none twice, no empty item; otherwise the message
+/// says which item is wrong and why.
+inline or_error<std::vector<std::string>> parse_source_addresses(std::string_view text) {
+  using result = or_error<std::vector<std::string>>;
+  std::vector<std::string> addresses;
+  auto add = [&](std::string address, std::string_view item) -> std::string {
+    for (const std::string& seen : addresses)
+      if (seen == address) return "address " + address + " is listed twice (item '" + std::string(item) + "')";
+    if (addresses.size() == cli_options::max_source_addresses)
+      return "more than " + std::to_string(cli_options::max_source_addresses) + " addresses";
+    addresses.push_back(std::move(address));
+    return {};
+  };
+  if (text.empty()) return result::failure("an empty address list");
+  for (;;) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    std::string problem;
+    if (item.empty()) {
+      problem = "an empty item in the list";
+    } else if (const auto dash = item.find('-'); dash != std::string_view::npos) {
+      const auto low = detail::cli_ipv4(item.substr(0, dash));
+      const auto high = detail::cli_ipv4(item.substr(dash + 1));
+      if (!low || !high) {
+        problem = "'" + std::string(item) + "' is not a range such as 127.0.0.1-127.0.0.16";
+      } else {
+        const std::uint32_t from = ntohl(low->s_addr), to = ntohl(high->s_addr);
+        if ((from >> 8) != (to >> 8))
+          problem = "range '" + std::string(item) + "' must keep the first three octets (only the last one varies)";
+        else if (from > to)
+          problem = "range '" + std::string(item) + "' runs backwards";
+        for (std::uint32_t a = from; problem.empty() && a <= to; ++a)
+          problem = add(detail::cli_ipv4_text(in_addr{htonl(a)}), item);
+      }
+    } else if (const auto v4 = detail::cli_ipv4(item)) {
+      problem = add(detail::cli_ipv4_text(*v4), item);
+    } else if (auto v6 = detail::cli_ipv6(item)) {
+      problem = add(std::move(*v6), item);
+    } else {
+      problem = "'" + std::string(item) + "' is not an IPv4 or IPv6 address";
+    }
+    if (!problem.empty()) return result::failure(std::move(problem));
+    if (comma == std::string_view::npos) return addresses;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+namespace detail {
+
+// `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]`
+// (argv[1] is "merge").
+inline cli_result parse_merge_cli(int argc, const char* const* argv) {
+  cli_result result;
+  cli_options& o = result.options;
+  o.merge = true;
+  auto usage_error = [&](std::string why) {
+    result.message = "Error: " + why + "\nUsage: ucannon merge <run-file>... [--json] [--latency] [--histogram] "
+                     "[--latency-out <file>] [--histogram-out <file>]\n";
+    result.exit_code = cli_exit_usage;
+    return result;
+  };
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view word = argv[i] ? argv[i] : "";
+    if (word.empty()) return usage_error("an empty file name");
+    if (word.front() != '-') {
+      o.merge_files.emplace_back(word);
+      continue;
+    }
+    std::string_view flag = word;
+    std::optional<std::string_view> attached;
+    if (const auto eq = word.find('='); word.size() > 2 && word[1] == '-' && eq != std::string_view::npos) {
+      flag = word.substr(0, eq);
+      attached = word.substr(eq + 1);
+    }
+    if (flag == "--json" || flag == "--latency" || flag == "--histogram" || flag == "--help" || flag == "-h") {
+      if (attached) return usage_error(std::string(flag) + " takes no value");
+      (flag == "--json" ? o.json : flag == "--latency" ? o.latency_details : flag == "--histogram" ? o.histogram : o.help) = true;
+      if (o.help) return result;
+    } else if (flag == "--latency-out" || flag == "--histogram-out") {
+      std::string_view value;
+      if (attached) value = *attached;
+      else if (i + 1 < argc && argv[i + 1]) value = argv[++i];
+      if (value.empty()) return usage_error(std::string(flag) + " needs a file name");
+      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
+    } else {
+      return usage_error("unknown option '" + std::string(word) + "' for merge");
+    }
+  }
+  if (o.merge_files.empty()) return usage_error("merge needs at least one run file (written by --histogram-out)");
+  return result;
+}
+
+}  // namespace detail
+
 /// Parses ucannon's command line (argv[0] is the program name and is skipped). Never throws on
 /// bad input: a bad command line comes back as !ok() with its message and exit status.
 inline cli_result parse_cli(int argc, const char* const* argv) {
@@ -8602,6 +8838,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
   cli_options& o = result.options;
   load_config& c = o.config;
   bool url_given = false;
+  if (argc > 1 && argv[1] && std::string_view(argv[1]) == "merge") return detail::parse_merge_cli(argc, argv);
 
   auto fail = [&](std::string message, int code) {
     result.message = std::move(message);
@@ -8650,7 +8887,8 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
                        flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
                        flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
                        flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
-                       flag == "--rate" || flag == "--connect-timeout";
+                       flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
+                       flag == "--latency-out" || flag == "--histogram-out";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -8729,6 +8967,16 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
         return bad("a comma-separated list of at most 20 percentiles, each above 0 and at most 100, "
                    "such as 50,90,99.9");
       c.percentiles = std::move(*list);  // the last --percentiles wins
+    } else if (flag == "--bind") {
+      auto addresses = parse_source_addresses(value);
+      if (!addresses)
+        return fail("Error: --bind expects a comma list of addresses or ranges such as 10.0.0.2,127.0.0.1-127.0.0.16: " +
+                        addresses.error() + "\n",
+                    cli_exit_bad_value);
+      c.source_addresses = std::move(*addresses);  // the last --bind wins
+    } else if (flag == "--latency-out" || flag == "--histogram-out") {
+      if (value.empty()) return bad("a file name");
+      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
     } else if (flag == "--ws-msg") {
       c.ws_message = std::string(value);
       c.websocket = true;
@@ -10369,6 +10617,539 @@ inline std::string format_tui_results(const load_config& config, const load_resu
            "\n";
 
   out += "\n" + rule + "\n";
+  return out;
+}
+
+}  // namespace uring_cannon
+// A whole load run in one versioned file (ucannon --histogram-out), and the exact merge of several
+// of them (ucannon merge): every count the text and JSON reports print, the three latency
+// histograms bucket for bucket, and the settings the reports show. Runs from many machines merge
+// into the report one machine would have printed had it made every request itself.
+//
+// File layout (integers little-endian, so files move between machines):
+//   "ucRunFil"  u32 version  u64 body length  body  u64 FNV-1a-64 of every preceding byte
+// The body is a fixed sequence of fields: strings and histograms as u32 length + bytes
+// (histograms in latency_histogram::to_binary()'s form), lists as u32 count + items, doubles as
+// their IEEE-754 bits, booleans as one byte. decode_run() checks magic, version, length and
+// checksum before reading a field, so a foreign, truncated or corrupted file is an error that
+// says which, never a crash or a plausible-looking wrong report.
+//
+// What merge_runs() does, and why:
+//  * histograms (latency, ttfb, service_time, per template): merged bucket by bucket (exact);
+//  * counts (requests, responses, bytes, status classes and codes, errors and their classes,
+//    reconnects, WebSocket counts, the accounting books): summed;
+//  * elapsed_sec: the LONGEST run's. Every machine is meant to run the same -d at the same time,
+//    so the fleet ran as long as its longest member. The reports derive requests/s and bandwidth
+//    from it (responses / elapsed), which equals the sum of the machines' rates when their
+//    elapsed times agree (they differ by milliseconds), and is otherwise the lower, conservative
+//    figure; summed_requests_per_second() gives the plain sum of each run's rate;
+//  * responses_per_second: summed second by second (second i of every run lines up);
+//  * connections, threads and --rate: summed (the fleet's totals); duration and pipeline: the
+//    largest; percentiles: every one any run asked for, first seen first; per_template_latency
+//    and cqe_latency: on if on in any run; the other settings: the first run's;
+//  * target: the common target, or the distinct targets joined by ", ";
+//  * interrupted: when any run was.
+// Runs that cannot be one report are refused: HTTP with WebSocket, different expected status
+// classes (the exit status would mean nothing), or different numbers of raw templates.
+
+
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace uring_cannon {
+
+/// One run as a run file holds it: what was asked and what was measured.
+struct saved_run {
+  load_config config;
+  load_results results;
+};
+
+/// The version encode_run() writes; decode_run() reads exactly this one.
+inline constexpr std::uint32_t run_file_version = 1;
+
+namespace detail::run_file {
+
+inline constexpr char magic[8] = {'u', 'c', 'R', 'u', 'n', 'F', 'i', 'l'};
+inline constexpr std::size_t header_size = sizeof magic + 4 + 8;  // magic, version, body length
+inline constexpr std::uint64_t max_ms = std::uint64_t{1} << 62;   // fits milliseconds::rep
+inline constexpr std::size_t status_code_slots = 1000;           // load_results::status_codes
+
+struct writer {
+  std::string out;
+  void u8(bool v) { out.push_back(v ? '\1' : '\0'); }
+  void u32(std::uint32_t v) { put_u32(out, v); }
+  void u64(std::uint64_t v) { put_u64(out, v); }
+  void f64(double v) { put_u64(out, std::bit_cast<std::uint64_t>(v)); }
+  void ms(std::chrono::milliseconds d) { u64(d.count() < 0 ? 0 : static_cast<std::uint64_t>(d.count())); }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out.append(s);
+  }
+  void strings(const std::vector<std::string>& list) {
+    u32(static_cast<std::uint32_t>(list.size()));
+    for (const std::string& s : list) str(s);
+  }
+  void status(const status_counts& s) {
+    for (std::uint64_t v : {s.s2xx, s.s3xx, s.s4xx, s.s5xx, s.other}) u64(v);
+  }
+  void histogram(const latency_histogram& h) { str(h.to_binary()); }
+};
+
+// Reads the body; throws std::runtime_error with the reason (decode_run() turns it into words).
+struct reader {
+  std::string_view bytes;
+  std::size_t at = 0;
+
+  [[noreturn]] static void fail(const std::string& why) { throw std::runtime_error(why); }
+  void need(std::size_t n) const {
+    if (bytes.size() - at < n) fail("truncated body");
+  }
+  std::uint64_t little_endian(int width) {
+    need(static_cast<std::size_t>(width));
+    std::uint64_t v = 0;
+    for (int b = 0; b < width; ++b)
+      v |= std::uint64_t{static_cast<unsigned char>(bytes[at + static_cast<std::size_t>(b)])} << (8 * b);
+    at += static_cast<std::size_t>(width);
+    return v;
+  }
+  bool u8() {
+    const auto v = little_endian(1);
+    if (v > 1) fail("a boolean field is neither 0 nor 1");
+    return v == 1;
+  }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(little_endian(4)); }
+  std::uint64_t u64() { return little_endian(8); }
+  double f64(const char* what) {
+    const double v = std::bit_cast<double>(u64());
+    if (!std::isfinite(v) || v < 0) fail(std::string(what) + " is not a finite number of 0 or more");
+    return v;
+  }
+  std::chrono::milliseconds ms(const char* what) {
+    const std::uint64_t v = u64();
+    if (v > max_ms) fail(std::string(what) + " is out of range");
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(v));
+  }
+  // A count of items each at least `item_size` bytes long: never more than the bytes left hold,
+  // so a corrupted count cannot make us reserve gigabytes.
+  std::uint32_t count(std::size_t item_size) {
+    const std::uint32_t n = u32();
+    if (n > (bytes.size() - at) / item_size) fail("a list is longer than the file");
+    return n;
+  }
+  std::string_view str() {
+    const std::uint32_t n = u32();
+    need(n);
+    const std::string_view s = bytes.substr(at, n);
+    at += n;
+    return s;
+  }
+  std::vector<std::string> strings() {
+    std::vector<std::string> list(count(4));
+    for (std::string& s : list) s = std::string(str());
+    return list;
+  }
+  status_counts status() {
+    status_counts s;
+    for (std::uint64_t* v : {&s.s2xx, &s.s3xx, &s.s4xx, &s.s5xx, &s.other}) *v = u64();
+    return s;
+  }
+  latency_histogram histogram(const char* what) {
+    try {
+      return latency_histogram::from_binary(str());
+    } catch (const std::runtime_error& e) {
+      fail(std::string(what) + " histogram: " + e.what());
+    }
+  }
+};
+
+inline unsigned add_capped(unsigned a, unsigned b) noexcept {
+  return b > std::numeric_limits<unsigned>::max() - a ? std::numeric_limits<unsigned>::max() : a + b;
+}
+
+}  // namespace detail::run_file
+
+/// The run file for one run: see the header comment for the layout. Lossless for everything the
+/// reports print; decode_run(encode_run(c, r)) gives back c's and r's fields.
+inline std::string encode_run(const load_config& c, const load_results& r) {
+  detail::run_file::writer w;
+  w.out.append(detail::run_file::magic, sizeof detail::run_file::magic);
+  w.u32(run_file_version);
+  w.u64(0);  // body length, filled in below
+  // The settings.
+  w.str(c.url);
+  w.strings(c.raw_files);
+  w.u32(c.connections);
+  w.u32(c.threads);
+  w.ms(c.duration);
+  w.u32(c.pipeline);
+  w.u64(c.requests_per_connection);
+  w.u32(static_cast<std::uint32_t>(std::clamp(c.expected_status, 0, 999)));
+  w.u8(c.websocket);
+  w.str(c.ws_message);
+  w.u32(c.recv_buffer_size);
+  w.u32(c.recv_buffers);
+  w.u8(c.cqe_latency);
+  w.u8(c.per_template_latency);
+  w.ms(c.warmup);
+  w.u32(static_cast<std::uint32_t>(c.percentiles.size()));
+  for (double p : c.percentiles) w.f64(p);
+  w.strings(c.source_addresses);
+  w.f64(c.rate);
+  w.ms(c.connect_timeout);
+  w.ms(c.timeout);
+  // The measurements.
+  w.str(r.target);
+  w.f64(r.elapsed_sec);
+  w.u64(r.requests);
+  w.u64(r.responses);
+  w.u64(r.bytes_read);
+  w.status(r.status);
+  const error_classes& k = r.errors.classes;
+  for (std::uint64_t v : {r.errors.connect, r.errors.read, r.errors.timeout, k.connect_refused, k.connect_timeout,
+                          k.connect_other, k.reset, k.parse_error, k.unexpected_close, k.read_other, k.read_timeout})
+    w.u64(v);
+  w.u64(r.reconnects);
+  w.u64(r.ws_upgrades);
+  w.u64(r.ws_frames);
+  w.histogram(r.latency);
+  w.histogram(r.ttfb);
+  w.histogram(r.service_time);
+  std::uint32_t codes = 0;
+  for (std::size_t code = 0; code < r.status_codes.size() && code < detail::run_file::status_code_slots; ++code)
+    codes += r.status_codes[code] != 0;
+  w.u32(codes);
+  for (std::size_t code = 0; code < r.status_codes.size() && code < detail::run_file::status_code_slots; ++code)
+    if (r.status_codes[code] != 0) {
+      w.u32(static_cast<std::uint32_t>(code));
+      w.u64(r.status_codes[code]);
+    }
+  w.u32(static_cast<std::uint32_t>(r.per_template.size()));
+  for (const template_results& t : r.per_template) {
+    w.str(t.path);
+    w.u64(t.responses);
+    w.status(t.status);
+    w.histogram(t.latency);
+  }
+  const load_accounting& a = r.accounting;
+  for (std::uint64_t v : {a.requests_sent, a.answered, a.abandoned, a.in_flight}) w.u64(v);
+  w.u32(static_cast<std::uint32_t>(r.responses_per_second.size()));
+  for (std::uint64_t v : r.responses_per_second) w.u64(v);
+  w.u8(r.interrupted);
+
+  const std::uint64_t body = w.out.size() - detail::run_file::header_size;
+  for (int b = 0; b < 8; ++b)
+    w.out[sizeof detail::run_file::magic + 4 + static_cast<std::size_t>(b)] = static_cast<char>((body >> (8 * b)) & 0xff);
+  w.u64(detail::fnv1a64(w.out));
+  return w.out;
+}
+
+/// Reads encode_run()'s output. Anything else (another file, another version, a truncated or
+/// corrupted file, fields that contradict each other) is an error naming the reason.
+inline or_error<saved_run> decode_run(std::string_view bytes) {
+  using detail::run_file::header_size;
+  using detail::run_file::magic;
+  auto failure = [](std::string why) { return or_error<saved_run>::failure(std::move(why)); };
+  if (bytes.size() < sizeof magic || std::memcmp(bytes.data(), magic, sizeof magic) != 0)
+    return failure("not a ucannon run file (it does not start with the run file magic)");
+  if (bytes.size() < header_size + 8)
+    return failure("truncated run file (" + std::to_string(bytes.size()) + " bytes)");
+  detail::run_file::reader head{bytes.substr(0, header_size), sizeof magic};
+  const std::uint32_t version = head.u32();
+  if (version != run_file_version)
+    return failure("run file version " + std::to_string(version) + " is not supported (this ucannon reads version " +
+                   std::to_string(run_file_version) + ")");
+  const std::uint64_t body_size = head.u64();
+  if (body_size > bytes.size() - header_size - 8)
+    return failure("truncated run file (" + std::to_string(bytes.size()) + " bytes, its header promises " +
+                   std::to_string(header_size + body_size + 8) + ")");
+  if (body_size != bytes.size() - header_size - 8)
+    return failure("run file has " + std::to_string(bytes.size() - header_size - 8 - body_size) +
+                   " unexpected bytes after its end");
+  const std::size_t checked = header_size + static_cast<std::size_t>(body_size);
+  detail::run_file::reader tail{bytes.substr(checked), 0};
+  if (tail.u64() != detail::fnv1a64(bytes.substr(0, checked)))
+    return failure("run file checksum mismatch (the file is corrupted)");
+
+  saved_run run;
+  try {
+    detail::run_file::reader in{bytes.substr(header_size, checked - header_size), 0};
+    load_config& c = run.config;
+    c.url = std::string(in.str());
+    c.raw_files = in.strings();
+    c.connections = in.u32();
+    c.threads = in.u32();
+    c.duration = in.ms("duration");
+    c.pipeline = in.u32();
+    c.requests_per_connection = in.u64();
+    const std::uint32_t expected = in.u32();
+    if (expected > 999) in.fail("expected status out of range");
+    c.expected_status = static_cast<int>(expected);
+    c.websocket = in.u8();
+    c.ws_message = std::string(in.str());
+    c.recv_buffer_size = in.u32();
+    c.recv_buffers = in.u32();
+    c.cqe_latency = in.u8();
+    c.per_template_latency = in.u8();
+    c.warmup = in.ms("warmup");
+    c.percentiles.resize(in.count(8));
+    for (double& p : c.percentiles) p = in.f64("a percentile");
+    c.source_addresses = in.strings();
+    c.rate = in.f64("rate");
+    c.connect_timeout = in.ms("connect timeout");
+    c.timeout = in.ms("timeout");
+
+    load_results& r = run.results;
+    r.target = std::string(in.str());
+    r.elapsed_sec = in.f64("elapsed time");
+    r.requests = in.u64();
+    r.responses = in.u64();
+    r.bytes_read = in.u64();
+    r.status = in.status();
+    error_classes& k = r.errors.classes;
+    for (std::uint64_t* v : {&r.errors.connect, &r.errors.read, &r.errors.timeout, &k.connect_refused,
+                             &k.connect_timeout, &k.connect_other, &k.reset, &k.parse_error, &k.unexpected_close,
+                             &k.read_other, &k.read_timeout})
+      *v = in.u64();
+    r.reconnects = in.u64();
+    r.ws_upgrades = in.u64();
+    r.ws_frames = in.u64();
+    r.latency = in.histogram("latency");
+    r.ttfb = in.histogram("ttfb");
+    r.service_time = in.histogram("service time");
+    const std::uint32_t codes = in.count(12);
+    if (codes > 0) r.status_codes.assign(detail::run_file::status_code_slots, 0);
+    for (std::uint32_t i = 0, previous = 0; i < codes; ++i) {
+      const std::uint32_t code = in.u32();
+      const std::uint64_t n = in.u64();
+      if (code >= detail::run_file::status_code_slots || (i > 0 && code <= previous) || n == 0)
+        in.fail("bad status code list");
+      r.status_codes[code] = n;
+      previous = code;
+    }
+    r.per_template.resize(in.count(4 + 8 + 40 + 4));
+    for (template_results& t : r.per_template) {
+      t.path = std::string(in.str());
+      t.responses = in.u64();
+      t.status = in.status();
+      t.latency = in.histogram("per-template latency");
+    }
+    load_accounting& a = r.accounting;
+    for (std::uint64_t* v : {&a.requests_sent, &a.answered, &a.abandoned, &a.in_flight}) *v = in.u64();
+    r.responses_per_second.resize(in.count(8));
+    for (std::uint64_t& v : r.responses_per_second) v = in.u64();
+    r.interrupted = in.u8();
+    if (in.at != in.bytes.size()) in.fail("unexpected bytes after the last field");
+  } catch (const std::exception& e) {
+    return failure(std::string("bad run file: ") + e.what());
+  }
+  return run;
+}
+
+/// requests/s summed over the runs: each run's responses / its own elapsed time, added up. The
+/// fleet's rate when every machine ran the same duration at the same time.
+inline double summed_requests_per_second(const std::vector<saved_run>& runs) noexcept {
+  double total = 0;
+  for (const saved_run& run : runs) total += run.results.requests_per_second();
+  return total;
+}
+
+/// The runs as one: see the header comment for how each field combines. An error when there are
+/// none, or they cannot be one report (HTTP with WebSocket, different expected status classes,
+/// different numbers of raw templates); the message names the first run that differs (1-based).
+inline or_error<saved_run> merge_runs(const std::vector<saved_run>& runs) {
+  auto failure = [](std::string why) { return or_error<saved_run>::failure(std::move(why)); };
+  if (runs.empty()) return failure("no runs to merge");
+  auto mode = [](const saved_run& run) { return run.config.websocket ? "WebSocket" : "HTTP"; };
+  const saved_run& first = runs.front();
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    const saved_run& run = runs[i];
+    const std::string which = "run " + std::to_string(i + 1);
+    if (run.config.websocket != first.config.websocket)
+      return failure("cannot merge runs of different modes: run 1 is " + std::string(mode(first)) + ", " + which +
+                     " is " + mode(run));
+    if (run.config.expected_status / 100 != first.config.expected_status / 100)
+      return failure("cannot merge runs that expect different status classes: run 1 expects " +
+                     std::to_string(first.config.expected_status) + ", " + which + " expects " +
+                     std::to_string(run.config.expected_status));
+    if (run.results.per_template.size() != first.results.per_template.size())
+      return failure("cannot merge runs with different numbers of raw templates: run 1 has " +
+                     std::to_string(first.results.per_template.size()) + ", " + which + " has " +
+                     std::to_string(run.results.per_template.size()));
+  }
+
+  saved_run merged = first;
+  load_config& c = merged.config;
+  load_results& r = merged.results;
+  std::vector<std::string> targets{first.results.target};
+  using detail::add_saturated;
+  for (std::size_t i = 1; i < runs.size(); ++i) {
+    const load_config& rc = runs[i].config;
+    const load_results& rr = runs[i].results;
+    c.connections = detail::run_file::add_capped(c.connections, rc.connections);
+    c.threads = detail::run_file::add_capped(c.threads, rc.threads);
+    c.rate += rc.rate;
+    c.duration = std::max(c.duration, rc.duration);
+    c.pipeline = std::max(c.pipeline, rc.pipeline);
+    for (double p : rc.percentiles)
+      if (std::find(c.percentiles.begin(), c.percentiles.end(), p) == c.percentiles.end()) c.percentiles.push_back(p);
+    c.per_template_latency = c.per_template_latency || rc.per_template_latency;
+    c.cqe_latency = c.cqe_latency || rc.cqe_latency;
+
+    if (std::find(targets.begin(), targets.end(), rr.target) == targets.end()) targets.push_back(rr.target);
+    r.elapsed_sec = std::max(r.elapsed_sec, rr.elapsed_sec);
+    r.requests = add_saturated(r.requests, rr.requests);
+    r.responses = add_saturated(r.responses, rr.responses);
+    r.bytes_read = add_saturated(r.bytes_read, rr.bytes_read);
+    r.status.merge(rr.status);
+    r.errors.merge(rr.errors);
+    r.reconnects = add_saturated(r.reconnects, rr.reconnects);
+    r.ws_upgrades = add_saturated(r.ws_upgrades, rr.ws_upgrades);
+    r.ws_frames = add_saturated(r.ws_frames, rr.ws_frames);
+    r.latency.merge(rr.latency);
+    r.ttfb.merge(rr.ttfb);
+    r.service_time.merge(rr.service_time);
+    if (r.status_codes.size() < rr.status_codes.size()) r.status_codes.resize(rr.status_codes.size(), 0);
+    for (std::size_t code = 0; code < rr.status_codes.size(); ++code)
+      r.status_codes[code] = add_saturated(r.status_codes[code], rr.status_codes[code]);
+    for (std::size_t t = 0; t < r.per_template.size(); ++t) {
+      template_results& mine = r.per_template[t];
+      const template_results& theirs = rr.per_template[t];
+      mine.responses = add_saturated(mine.responses, theirs.responses);
+      mine.status.merge(theirs.status);
+      mine.latency.merge(theirs.latency);
+    }
+    r.accounting.merge(rr.accounting);
+    if (r.responses_per_second.size() < rr.responses_per_second.size())
+      r.responses_per_second.resize(rr.responses_per_second.size(), 0);
+    for (std::size_t s = 0; s < rr.responses_per_second.size(); ++s)
+      r.responses_per_second[s] = add_saturated(r.responses_per_second[s], rr.responses_per_second[s]);
+    r.interrupted = r.interrupted || rr.interrupted;
+  }
+  r.target = targets.front();
+  for (std::size_t t = 1; t < targets.size(); ++t) r.target += ", " + targets[t];
+  return merged;
+}
+
+}  // namespace uring_cannon
+// A run's latency distribution in HdrHistogram's "percentile distribution" text (ucannon
+// --latency-out), so HdrHistogram's plotters and scripts written for wrk2 read it.
+//
+// Written straight from latency_histogram's own buckets, not by refilling a log_linear_histogram:
+// the two-tier buckets are exact to 1 µs below 10 ms and 100 µs above, and overflow samples are
+// known only by their count and sum, so re-bucketing would add a second rounding error and invent
+// values above 5 s. Each row therefore shows exactly the number ucannon's reports show for that
+// percentile (latency_histogram::quantile_us(): the lower edge of the bucket holding the sample of
+// rank min(floor(n q) + 1, n)), and TotalCount is the number of samples up to and including that
+// bucket.
+//
+//   # ucannon latency distribution; values in milliseconds (exact to 1 us below 10 ms, ...)
+//          Value     Percentile TotalCount 1/(1-Percentile)
+//
+//          0.402 0.000000000000          1           1.00
+//          ...
+//          2.310 1.000000000000      10000
+//   #[Mean    =        0.455, StdDeviation   =        0.120]
+//   #[Max     =        2.310, Total count    =        10000]
+//   #[Buckets =        59901, SubBuckets     =            1]
+//
+// Rows step as HdrHistogram's do: `ticks_per_half_distance` levels per halving of the distance to
+// 100 % (0, 10, ..., 50, 55, ...), one row per level, then a 100 % row. Values are milliseconds
+// with three decimals (whole microseconds, exactly); the unit is stated in the first line. Mean
+// is exact, StdDeviation is latency_histogram::stddev_us(), Max the exact largest sample. The
+// footer's Buckets counts every bucket, the overflow one included, and SubBuckets is 1: each
+// bucket stands alone (the two-tier layout has no HdrHistogram sub-buckets). An overflow sample
+// (5 s or more) shows as 5000.000, the overflow bucket's lower edge, as in the reports.
+
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+namespace uring_cannon {
+
+namespace detail::latency_export {
+
+// HdrHistogram's percentile iterator: `ticks` levels per halving of the distance to 100 %.
+inline double next_level(double level, int ticks) noexcept {
+  const double halvings = std::floor(std::log2(100.0 / (100.0 - level)));
+  return level + 100.0 / (static_cast<double>(ticks) * std::pow(2.0, halvings + 1.0));
+}
+
+// latency_histogram's rank for quantile q (see its header comment).
+inline std::uint64_t rank_of(std::uint64_t n, double q) noexcept {
+  const double below = static_cast<double>(n) * q;
+  const std::uint64_t target = below >= 18446744073709551615.0 ? n : static_cast<std::uint64_t>(below);
+  return target >= n ? n : target + 1;
+}
+
+inline std::string row(std::uint64_t value_us, double level, std::uint64_t cumulative) {
+  char line[160];
+  const double fraction = level / 100.0;
+  const double ms = static_cast<double>(value_us) / 1000.0;
+  if (level < 100.0)
+    std::snprintf(line, sizeof line, "%12.3f %2.12f %10llu %14.2f\n", ms, fraction,
+                  static_cast<unsigned long long>(cumulative), 1.0 / (1.0 - fraction));
+  else
+    std::snprintf(line, sizeof line, "%12.3f %2.12f %10llu\n", ms, fraction, static_cast<unsigned long long>(cumulative));
+  return line;
+}
+
+}  // namespace detail::latency_export
+
+/// `h` as HdrHistogram's percentile distribution text, values in milliseconds; see the header
+/// comment. `ticks_per_half_distance` (HdrHistogram's outputPercentileDistribution argument,
+/// 5 there and here) must be 1 or more. An empty histogram gives the header and footer only.
+inline std::string format_latency_distribution(const latency_histogram& h, int ticks_per_half_distance = 5) {
+  using namespace detail::latency_export;
+  if (ticks_per_half_distance < 1) throw std::invalid_argument("format_latency_distribution: ticks must be >= 1");
+  std::string out =
+      "# ucannon latency distribution; values in milliseconds (exact to 1 us below 10 ms, to 100 us up to 5 s; "
+      "5000.000 = 5 s or more), each the lower edge of its bucket as in ucannon's reports\n";
+  char line[160];
+  std::snprintf(line, sizeof line, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount", "1/(1-Percentile)");
+  out += line;
+  const std::uint64_t n = h.count();
+  if (n != 0) {
+    double level = 0.0;
+    std::uint64_t cumulative = 0;
+    for (const latency_histogram::bucket b : h.non_empty_buckets()) {
+      cumulative += b.count;
+      // Every level whose rank falls in this bucket gets a row; the level of the last sample is
+      // the last before the 100 % row. Levels stop when a step no longer moves them.
+      bool done = false;
+      while (!done && rank_of(n, level / 100.0) <= cumulative) {
+        out += row(b.lower_us, level, cumulative);
+        const double next = next_level(level, ticks_per_half_distance);
+        done = rank_of(n, level / 100.0) >= n || !(next > level && next < 100.0);
+        level = next;
+      }
+      if (done || cumulative >= n) break;
+    }
+    out += row(h.quantile_us(1.0), 100.0, n);
+  }
+  std::snprintf(line, sizeof line, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", h.mean_us() / 1000.0,
+                h.stddev_us() / 1000.0);
+  out += line;
+  std::snprintf(line, sizeof line, "#[Max     = %12.3f, Total count    = %12llu]\n",
+                static_cast<double>(h.max_us()) / 1000.0, static_cast<unsigned long long>(n));
+  out += line;
+  std::snprintf(line, sizeof line, "#[Buckets = %12llu, SubBuckets     = %12d]\n",
+                static_cast<unsigned long long>(latency_histogram::bucket_count + 1), 1);
+  out += line;
   return out;
 }
 

@@ -421,3 +421,85 @@ TEST_CASE("flags: --latency and --histogram are switches", "[cli]") {
   // Neither changes the run itself.
   CHECK(parse({"http://a/", "--latency", "--histogram"}).options.config.percentiles.empty());
 }
+
+TEST_CASE("flags: --bind expands addresses and last-octet ranges in the order given", "[cli]") {
+  auto r = parse({"http://a/", "--bind", "10.0.0.2,127.0.0.1-127.0.0.3,::1,[fe80::1]"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.source_addresses ==
+        std::vector<std::string>{"10.0.0.2", "127.0.0.1", "127.0.0.2", "127.0.0.3", "::1", "fe80::1"});
+  r = parse({"http://a/", "--bind=127.0.0.5-127.0.0.5"});
+  REQUIRE(r.ok());
+  CHECK(r.options.config.source_addresses == std::vector<std::string>{"127.0.0.5"});
+  // The whole last octet is 256 addresses; 16 such ranges are the 4096 limit.
+  std::string sixteen;
+  for (int i = 0; i < 16; ++i) sixteen += (i ? ",10.0." : "10.0.") + std::to_string(i) + ".0-10.0." + std::to_string(i) + ".255";
+  const auto all = uc::parse_source_addresses(sixteen);
+  REQUIRE(all.ok());
+  CHECK(all->size() == uc::cli_options::max_source_addresses);
+  CHECK(all->back() == "10.0.15.255");
+  CHECK(parse({"http://a/"}).options.config.source_addresses.empty());  // the kernel's choice by default
+}
+
+TEST_CASE("flags: a bad --bind list is exit 2 with the reason", "[cli]") {
+  for (const char* bad : {"", ",", "10.0.0.1,", "10.0.0.256", "10.0.0", "localhost", "10.0.0.1-10.0.1.2",
+                          "10.0.0.5-10.0.0.1", "10.0.0.1-", "-10.0.0.1", "10.0.0.1-10.0.0.x", "::1-::2", "::g",
+                          "10.0.0.1,10.0.0.1", "10.0.0.1-10.0.0.3,10.0.0.2", "010.0.0.1"}) {
+    const auto r = parse({"http://a/", "--bind", bad});
+    INFO("'" << bad << "'");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.exit_code == uc::cli_exit_bad_value);
+    CHECK(r.message.rfind("Error: --bind ", 0) == 0);
+    CHECK(r.message.back() == '\n');
+  }
+  CHECK(parse({"http://a/", "--bind", "10.0.0.5-10.0.0.1"}).message.find("runs backwards") != std::string::npos);
+  CHECK(parse({"http://a/", "--bind", "1.1.1.1,1.1.1.1"}).message.find("listed twice") != std::string::npos);
+  std::string too_many;
+  for (int i = 0; i < 17; ++i) too_many += (i ? ",10.1." : "10.1.") + std::to_string(i) + ".0-10.1." + std::to_string(i) + ".255";
+  CHECK(parse({"http://a/", "--bind", too_many.c_str()}).message.find("more than 4096") != std::string::npos);
+  CHECK_FALSE(parse({"http://a/", "--bind"}).ok());  // a missing value
+}
+
+TEST_CASE("flags: --latency-out and --histogram-out record file names", "[cli]") {
+  const auto r = parse({"http://a/", "--latency-out", "lat.hgrm", "--histogram-out=run.bin"});
+  REQUIRE(r.ok());
+  CHECK(r.options.latency_out == "lat.hgrm");
+  CHECK(r.options.histogram_out == "run.bin");
+  CHECK_FALSE(r.options.merge);
+  CHECK(parse({"http://a/"}).options.latency_out.empty());
+  require_bad_value({"http://a/", "--histogram-out="}, "--histogram-out", "");
+  const std::string help = uc::cli_help();
+  for (const char* word : {"--bind LIST", "--latency-out FILE", "--histogram-out FILE", "ucannon merge", "Fleet runs"}) {
+    INFO(word);
+    CHECK(help.find(word) != std::string::npos);
+  }
+  for (const char* word : {"--bind", "--latency-out", "--histogram-out"}) CHECK(uc::cli_usage().find(word) != std::string::npos);
+}
+
+TEST_CASE("merge: the first word merge takes run files and report flags", "[cli]") {
+  auto r = parse({"merge", "a.run", "b.run", "--json", "c.run", "--latency-out", "all.hgrm"});
+  REQUIRE(r.ok());
+  CHECK(r.options.merge);
+  CHECK(r.options.json);
+  CHECK(r.options.merge_files == std::vector<std::string>{"a.run", "b.run", "c.run"});
+  CHECK(r.options.latency_out == "all.hgrm");
+  r = parse({"merge", "a.run", "--histogram-out=all.run", "--latency", "--histogram"});
+  REQUIRE(r.ok());
+  CHECK(r.options.histogram_out == "all.run");
+  CHECK(r.options.latency_details);
+  CHECK(r.options.histogram);
+  CHECK(parse({"merge", "--help"}).options.help);
+
+  // No file, or a flag merge does not know: the merge usage, exit 1.
+  for (auto words : {std::initializer_list<const char*>{"merge"}, {"merge", "--json"}, {"merge", "a.run", "-c", "5"},
+                     {"merge", "a.run", "--latency-out"}, {"merge", "a.run", "--json=1"}}) {
+    const auto bad = parse(words);
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.exit_code == uc::cli_exit_usage);
+    CHECK(bad.message.find("Usage: ucannon merge") != std::string::npos);
+  }
+  // merge anywhere but first is the URL, as before.
+  r = parse({"-c", "4", "merge"});
+  REQUIRE(r.ok());
+  CHECK_FALSE(r.options.merge);
+  CHECK(r.options.config.url == "merge");
+}

@@ -411,7 +411,7 @@ TEST_CASE("responses are counted per status code", "[load]") {
   CHECK(r.status.s4xx == r.responses);
 }
 
-TEST_CASE("--bind spreads connections over local addresses", "[load][bind]") {
+TEST_CASE("source addresses (--bind) spread connections over local addresses", "[load][bind]") {
   scripted_server server;
   auto c = quick_config(server.url(), 6);
   c.source_addresses = {"127.0.0.2", "127.0.0.3", "127.0.0.4"};
@@ -426,7 +426,7 @@ TEST_CASE("--bind spreads connections over local addresses", "[load][bind]") {
   CHECK(uc::prepare_load(c).error().find("address family") != std::string::npos);
 }
 
-TEST_CASE("--bind holds more connections than one local address has ports", "[load][bind][many]") {
+TEST_CASE("source addresses (--bind) hold more connections than one local address has ports", "[load][bind][many]") {
   // About 28 000 ephemeral ports per (local address, target) pair: 30 000 connections need two
   // source addresses, and twice as many descriptors (both ends are in this process).
   rlimit limit{};

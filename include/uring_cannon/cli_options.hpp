@@ -29,11 +29,22 @@
 //    empty item), each above 0 and at most 100, exit 2 otherwise. A repeat of an earlier value
 //    ("99.9,99.90") is dropped; the last --percentiles wins. The reports key them by
 //    percentile_label() (load_text_report.hpp): the text as typed, less superfluous zeros.
+//  * ucannon: `--bind LIST` fills load_config::source_addresses (parse_source_addresses()): a
+//    comma list of IPv4 or IPv6 addresses and IPv4 ranges `A.B.C.D-A.B.C.E` (same first three
+//    octets, D <= E), at most max_source_addresses in all, none twice; exit 2 otherwise.
+//  * ucannon: `--latency-out FILE` and `--histogram-out FILE` name files written after the run
+//    (latency_export.hpp, run_file.hpp); parse_cli() only records the names.
+//  * ucannon: `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out FILE]
+//    [--histogram-out FILE]`: when the first word is `merge`, the rest are run files to merge
+//    (cli_options::merge). No file, or another flag: the merge usage line, exit 1.
 
 #include <uring_cannon/detail/ascii.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/or_error.hpp>
 #include <uring_cannon/version.hpp>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <charconv>
 #include <chrono>
@@ -59,6 +70,10 @@ struct cli_options {
   int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
   bool latency_details = false;  ///< --latency: TTFB row and min/max/stddev in the text report
   bool histogram = false;      ///< --histogram: the latency buckets in --json
+  std::string latency_out;     ///< --latency-out FILE: HdrHistogram percentile text after the run
+  std::string histogram_out;   ///< --histogram-out FILE: the run file (run_file.hpp) after the run
+  bool merge = false;          ///< `ucannon merge ...`: merge merge_files instead of running
+  std::vector<std::string> merge_files;  ///< the run files to merge, in the order given
 
   static constexpr int max_buckets = 100;
   static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
@@ -66,6 +81,7 @@ struct cli_options {
   static constexpr unsigned max_threads = 1024;
   static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
   static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
+  static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
 };
 
 /// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
@@ -89,7 +105,8 @@ inline std::string cli_usage() {
   return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
          "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
-         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] [--clear-history] [--help] "
+         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
+         "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -133,6 +150,11 @@ Load                                                                      defaul
   --cqe-latency         stop the latency clock when the completion          off
                         arrives, before parsing
   --per-tpl-latency     a latency histogram per raw template                off
+  --bind LIST           local addresses to spread the connections over,    the kernel's
+                        e.g. 10.0.0.2,10.0.0.3 or 127.0.0.1-127.0.0.16
+                        (IPv4 ranges vary the last octet; IPv6 addresses in
+                        the list; at most 4096), so one process can hold
+                        more connections than one address's ephemeral ports
 
 Output
   (default)             gcannon's text report
@@ -151,9 +173,21 @@ Output
                         text is gcannon's; --json and --tui always have them)
   --histogram           --json: "histogram_us", the non-empty latency       off
                         buckets as [lower_us, count] (they sum to samples)
+  --latency-out FILE    after the run, write the latency distribution to
+                        FILE in HdrHistogram's percentile text (milliseconds)
+  --histogram-out FILE  after the run, write FILE: the whole run, exact (its
+                        histograms and every count), for `ucannon merge`
   --clear-history       delete the run history (~/.ucannon/history.bin) and exit
   -h, --help            print this help and exit
   -V, --version         print the version and exit
+
+Fleet runs
+  ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]
+                        merge the --histogram-out files of runs made at the same time on
+                        several machines into one report (text, or --json): histograms merged
+                        bucket by bucket, counts summed, elapsed the longest run's,
+                        connections, threads and --rate summed. Runs of different modes
+                        (HTTP, WebSocket) or expected status classes do not merge (exit 1)
 
 Numbers and durations
   Value flags take the next word even when it starts with '-'; long flags also accept
@@ -169,7 +203,7 @@ Exit status
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
      100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
-     --percentiles list, or -c below -t (each thread needs a connection)
+     --percentiles list, a bad --bind list, or -c below -t (each thread needs a connection)
 )";
   return text;
 }
@@ -298,6 +332,132 @@ inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text)
   return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
 }
 
+namespace detail {
+
+// An IPv4 address in dotted decimal, as 4 bytes; nullopt for anything else.
+inline std::optional<in_addr> cli_ipv4(std::string_view text) {
+  in_addr address{};
+  if (text.empty() || text.size() > 15 || ::inet_pton(AF_INET, std::string(text).c_str(), &address) != 1)
+    return std::nullopt;
+  return address;
+}
+
+// An IPv6 address, bare or in brackets, in its canonical text form; nullopt for anything else.
+inline std::optional<std::string> cli_ipv6(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  in6_addr address{};
+  if (text.empty() || text.size() > 45 || ::inet_pton(AF_INET6, std::string(text).c_str(), &address) != 1)
+    return std::nullopt;
+  char canonical[INET6_ADDRSTRLEN];
+  if (!::inet_ntop(AF_INET6, &address, canonical, sizeof canonical)) return std::nullopt;
+  return std::string(canonical);
+}
+
+inline std::string cli_ipv4_text(in_addr address) {
+  char text[INET_ADDRSTRLEN];
+  return ::inet_ntop(AF_INET, &address, text, sizeof text) ? std::string(text) : std::string();
+}
+
+}  // namespace detail
+
+/// Reads --bind's value into load_config::source_addresses' form: a comma list whose items are
+/// IPv4 addresses (`10.0.0.2`), IPv4 ranges over the last octet (`127.0.0.1-127.0.0.16`, both
+/// ends included, same first three octets, low end first) and IPv6 addresses (`::1`, or `[::1]`),
+/// in the order given, ranges expanded, each in its canonical text form. At most
+/// cli_options::max_source_addresses addresses, none twice, no empty item; otherwise the message
+/// says which item is wrong and why.
+inline or_error<std::vector<std::string>> parse_source_addresses(std::string_view text) {
+  using result = or_error<std::vector<std::string>>;
+  std::vector<std::string> addresses;
+  auto add = [&](std::string address, std::string_view item) -> std::string {
+    for (const std::string& seen : addresses)
+      if (seen == address) return "address " + address + " is listed twice (item '" + std::string(item) + "')";
+    if (addresses.size() == cli_options::max_source_addresses)
+      return "more than " + std::to_string(cli_options::max_source_addresses) + " addresses";
+    addresses.push_back(std::move(address));
+    return {};
+  };
+  if (text.empty()) return result::failure("an empty address list");
+  for (;;) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    std::string problem;
+    if (item.empty()) {
+      problem = "an empty item in the list";
+    } else if (const auto dash = item.find('-'); dash != std::string_view::npos) {
+      const auto low = detail::cli_ipv4(item.substr(0, dash));
+      const auto high = detail::cli_ipv4(item.substr(dash + 1));
+      if (!low || !high) {
+        problem = "'" + std::string(item) + "' is not a range such as 127.0.0.1-127.0.0.16";
+      } else {
+        const std::uint32_t from = ntohl(low->s_addr), to = ntohl(high->s_addr);
+        if ((from >> 8) != (to >> 8))
+          problem = "range '" + std::string(item) + "' must keep the first three octets (only the last one varies)";
+        else if (from > to)
+          problem = "range '" + std::string(item) + "' runs backwards";
+        for (std::uint32_t a = from; problem.empty() && a <= to; ++a)
+          problem = add(detail::cli_ipv4_text(in_addr{htonl(a)}), item);
+      }
+    } else if (const auto v4 = detail::cli_ipv4(item)) {
+      problem = add(detail::cli_ipv4_text(*v4), item);
+    } else if (auto v6 = detail::cli_ipv6(item)) {
+      problem = add(std::move(*v6), item);
+    } else {
+      problem = "'" + std::string(item) + "' is not an IPv4 or IPv6 address";
+    }
+    if (!problem.empty()) return result::failure(std::move(problem));
+    if (comma == std::string_view::npos) return addresses;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+namespace detail {
+
+// `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]`
+// (argv[1] is "merge").
+inline cli_result parse_merge_cli(int argc, const char* const* argv) {
+  cli_result result;
+  cli_options& o = result.options;
+  o.merge = true;
+  auto usage_error = [&](std::string why) {
+    result.message = "Error: " + why + "\nUsage: ucannon merge <run-file>... [--json] [--latency] [--histogram] "
+                     "[--latency-out <file>] [--histogram-out <file>]\n";
+    result.exit_code = cli_exit_usage;
+    return result;
+  };
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view word = argv[i] ? argv[i] : "";
+    if (word.empty()) return usage_error("an empty file name");
+    if (word.front() != '-') {
+      o.merge_files.emplace_back(word);
+      continue;
+    }
+    std::string_view flag = word;
+    std::optional<std::string_view> attached;
+    if (const auto eq = word.find('='); word.size() > 2 && word[1] == '-' && eq != std::string_view::npos) {
+      flag = word.substr(0, eq);
+      attached = word.substr(eq + 1);
+    }
+    if (flag == "--json" || flag == "--latency" || flag == "--histogram" || flag == "--help" || flag == "-h") {
+      if (attached) return usage_error(std::string(flag) + " takes no value");
+      (flag == "--json" ? o.json : flag == "--latency" ? o.latency_details : flag == "--histogram" ? o.histogram : o.help) = true;
+      if (o.help) return result;
+    } else if (flag == "--latency-out" || flag == "--histogram-out") {
+      std::string_view value;
+      if (attached) value = *attached;
+      else if (i + 1 < argc && argv[i + 1]) value = argv[++i];
+      if (value.empty()) return usage_error(std::string(flag) + " needs a file name");
+      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
+    } else {
+      return usage_error("unknown option '" + std::string(word) + "' for merge");
+    }
+  }
+  if (o.merge_files.empty()) return usage_error("merge needs at least one run file (written by --histogram-out)");
+  return result;
+}
+
+}  // namespace detail
+
 /// Parses ucannon's command line (argv[0] is the program name and is skipped). Never throws on
 /// bad input: a bad command line comes back as !ok() with its message and exit status.
 inline cli_result parse_cli(int argc, const char* const* argv) {
@@ -305,6 +465,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
   cli_options& o = result.options;
   load_config& c = o.config;
   bool url_given = false;
+  if (argc > 1 && argv[1] && std::string_view(argv[1]) == "merge") return detail::parse_merge_cli(argc, argv);
 
   auto fail = [&](std::string message, int code) {
     result.message = std::move(message);
@@ -353,7 +514,8 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
                        flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
                        flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
                        flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
-                       flag == "--rate" || flag == "--connect-timeout";
+                       flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
+                       flag == "--latency-out" || flag == "--histogram-out";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -432,6 +594,16 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
         return bad("a comma-separated list of at most 20 percentiles, each above 0 and at most 100, "
                    "such as 50,90,99.9");
       c.percentiles = std::move(*list);  // the last --percentiles wins
+    } else if (flag == "--bind") {
+      auto addresses = parse_source_addresses(value);
+      if (!addresses)
+        return fail("Error: --bind expects a comma list of addresses or ranges such as 10.0.0.2,127.0.0.1-127.0.0.16: " +
+                        addresses.error() + "\n",
+                    cli_exit_bad_value);
+      c.source_addresses = std::move(*addresses);  // the last --bind wins
+    } else if (flag == "--latency-out" || flag == "--histogram-out") {
+      if (value.empty()) return bad("a file name");
+      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
     } else if (flag == "--ws-msg") {
       c.ws_message = std::string(value);
       c.websocket = true;
