@@ -391,6 +391,21 @@ TEST_CASE("ucannon --rate runs an open loop at the asked rate", "[ucannon][integ
   CHECK(text.out.find("WARNING") == std::string::npos);  // an idle server keeps up with 200 req/s
 }
 
+TEST_CASE("ucannon --rate against a stalling endpoint: corrected latency shows the stall", "[ucannon][integration]") {
+  server s;
+  temp_home home;
+  // /delay/20 answers after 20 ms; one connection at depth 1 can do 50 req/s, and 200 are asked.
+  const auto r = ucannon({s.url("/delay/20"), "-c", "1", "-d", "1", "--rate", "200", "--json"}, home);
+  REQUIRE(r.exit_code == 0);
+  const auto j = run_json(r.out);
+  CHECK(j["rate"]["achieved"].f64() < 100);
+  CHECK(j["service_time_us"]["p99"].u64() < 60'000);
+  CHECK(j["latency_us"]["p99"].u64() > 300'000);
+
+  const auto text = ucannon({s.url("/delay/20"), "-c", "1", "-d", "1", "--rate", "200"}, home);
+  CHECK(text.out.find("WARNING: the target rate was not reached") != std::string::npos);
+}
+
 TEST_CASE("ucannon --ws --rate paces WebSocket frames too", "[ucannon][integration]") {
   server s;
   temp_home home;
