@@ -7797,6 +7797,15 @@ class load_worker {
     return largest * config_.pipeline;
   }
 
+  /// Open loop: queues the requests due by `now`, as far as the pipeline has room and `budget`
+  /// (requests left on this connection) allows; returns how many, to be sent in one batch.
+  unsigned queue_due(send_pacer& pacer, send_time_queue& in_flight, std::uint64_t budget,
+                     clock::time_point now) const noexcept {
+    const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(), budget));
+    for (unsigned i = 0; i < due; ++i) in_flight.push(pacer.take(), now);
+    return due;
+  }
+
   send_pacer make_pacer(unsigned index) const noexcept {
     if (config_.rate <= 0) return {};
     return send_pacer(config_.rate, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
@@ -7869,9 +7878,9 @@ class load_worker {
       in_flight.clear();
       std::uint64_t sent = 0, answered = 0;
 
-      // Sends `n` requests; each was meant to go at `intended` (closed loop: now).
-      auto send_batch = [&](unsigned n, clock::time_point intended, clock::time_point now) {
-        in_flight.push(intended, now, n);
+      // Sends the last `n` requests queued in in_flight (their entries say when each was meant
+      // to go): one send for the batch.
+      auto send_queued = [&](unsigned n, clock::time_point now) {
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -7879,102 +7888,75 @@ class load_worker {
         return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
       };
 
+      // Closed loop (gcannon): a full pipeline, refilled by as many as were answered, with one
+      // multishot recv armed. Open loop: requests go out at their intended times as far as the
+      // pipeline has room, a late one measured from when it was meant to go; between sends the
+      // connection waits with a one-shot recv whose linked timeout ends at the next intended time.
+      auto incoming = conn.receiver(*buffers_);  // armed by its first next(), closed loop only
       ending why = ending::closed_by_peer;
       if (!open_loop) {
-        // Closed loop (gcannon): a full pipeline, refilled by as many as were answered.
-        auto incoming = conn.receiver(*buffers_);
         const auto now = clock::now();
-        if (auto done = co_await send_batch(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)), now, now);
-            !done) {
+        const auto n = unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection));
+        in_flight.push(now, now, n);
+        if (auto done = co_await send_queued(n, now); !done) {
           count_ending(failure(done.error()), w);
           continue;
         }
-        for (;;) {
-          auto chunk = co_await incoming.next();
-          const auto arrived = clock::now();
-          if (!chunk) {
-            why = failure(chunk.error());
-            break;
-          }
-          if (chunk->empty()) {
-            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
-            break;
-          }
-          const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
-          chunk->reset();  // the buffer goes back before we send
-          answered += seen.completed;
-          track(w, in_flight);
-          publish();
-          if (seen.failed) {
-            why = ending::parse_error;
-            break;
-          }
-          if (answered >= per_connection) {
-            why = ending::planned;
-            break;
-          }
-          if (!seen.keep_alive) {  // the server said it closes: requests in flight behind it are lost
-            why = closed(in_flight);
-            break;
-          }
-          const auto refill = unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent));
-          const auto now2 = clock::now();
-          if (refill > 0) {
-            if (auto done = co_await send_batch(refill, now2, now2); !done) {
-              why = failure(done.error());
-              break;
-            }
-          }
-        }
-      } else {
-        // Open loop: requests go out at their intended times, as far as the pipeline has room;
-        // a late one is measured from when it was meant to go. Between sends the connection waits
-        // for data with a timeout that ends at the next intended time (a one-shot recv, so the
-        // wait and the timer are one SQE pair).
-        for (;;) {
+      }
+      for (;;) {
+        bool room = false;
+        clock::duration wait{};
+        if (open_loop) {
           const auto now = clock::now();
-          const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(),
-                                                                     per_connection - sent));
-          bool failed_send = false;
-          for (unsigned i = 0; i < due; ++i) {  // one send per request: each has its own intended time
-            if (auto done = co_await send_batch(1, pacer.take(), now); !done) {
+          const unsigned due = queue_due(pacer, in_flight, per_connection - sent, now);
+          if (due > 0) {
+            if (auto done = co_await send_queued(due, now); !done) {
               why = failure(done.error());
-              failed_send = true;
               break;
             }
           }
-          if (failed_send) break;
-          const bool room = in_flight.size() < config_.pipeline && sent < per_connection;
-          const auto wait = pacer.next() - clock::now();
+          room = in_flight.size() < config_.pipeline && sent < per_connection;
+          wait = pacer.next() - clock::now();
           if (room && wait <= clock::duration::zero()) continue;
-          io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
-          if (room) chunk = co_await conn.recv(*buffers_).with_timeout(wait);
-          else chunk = co_await conn.recv(*buffers_);
-          const auto arrived = clock::now();
-          if (!chunk && chunk.error() == ETIME) continue;  // time for the next request
-          if (!chunk) {
-            why = failure(chunk.error());
-            break;
-          }
-          if (chunk->empty()) {
-            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
-            break;
-          }
-          const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
-          chunk->reset();
-          answered += seen.completed;
-          track(w, in_flight);
-          publish();
-          if (seen.failed) {
-            why = ending::parse_error;
-            break;
-          }
-          if (answered >= per_connection) {
-            why = ending::planned;
-            break;
-          }
-          if (!seen.keep_alive) {
-            why = closed(in_flight);
+        }
+        // Plain statements, not `c ? co_await a : co_await b` (see websocket_connection).
+        io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+        if (!open_loop) chunk = co_await incoming.next();
+        else if (room) chunk = co_await conn.recv(*buffers_).with_timeout(wait);
+        else chunk = co_await conn.recv(*buffers_);
+        const auto arrived = clock::now();
+        if (!chunk && open_loop && chunk.error() == ETIME) continue;  // time for the next request
+        if (!chunk) {
+          why = failure(chunk.error());
+          break;
+        }
+        if (chunk->empty()) {
+          why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+          break;
+        }
+        const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+        chunk->reset();  // the buffer goes back before we send
+        answered += seen.completed;
+        track(w, in_flight);
+        publish();
+        if (seen.failed) {
+          why = ending::parse_error;
+          break;
+        }
+        if (answered >= per_connection) {
+          why = ending::planned;
+          break;
+        }
+        if (!seen.keep_alive) {  // the server said it closes: requests in flight behind it are lost
+          why = closed(in_flight);
+          break;
+        }
+        const auto refill = open_loop ? 0u : unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent));
+        if (refill > 0) {
+          const auto now = clock::now();
+          in_flight.push(now, now, refill);
+          if (auto done = co_await send_queued(refill, now); !done) {
+            why = failure(done.error());
             break;
           }
         }
@@ -8091,13 +8073,13 @@ class load_worker {
       }
       why = ending::closed_by_peer;
 
-      auto send_frames = [&](unsigned n, clock::time_point intended, clock::time_point now) {
+      // Sends the last `n` frames queued in in_flight: one send for the batch.
+      auto send_queued = [&](unsigned n, clock::time_point now) {
         std::size_t used = 0;
         for (unsigned i = 0; i < n; ++i)
           used += websocket::encode_client_frame(std::span<char>(w.send_buffer).subspan(used), websocket::opcode::text,
                                                  std::span<const char>(message.data(), message.size()),
                                                  std::uint32_t(rng_.next()));
-        in_flight.push(intended, now, n);
         sent += n;
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
@@ -8107,8 +8089,9 @@ class load_worker {
 
       if (!open_loop) {
         const auto now = clock::now();
-        if (auto done = co_await send_frames(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)), now, now);
-            !done) {
+        const auto n = unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection));
+        in_flight.push(now, now, n);
+        if (auto done = co_await send_queued(n, now); !done) {
           count_ending(failure(done.error()), w);
           continue;
         }
@@ -8116,17 +8099,13 @@ class load_worker {
       for (;;) {
         if (open_loop) {  // send what is due, as the pipeline has room
           const auto now = clock::now();
-          const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(),
-                                                                     per_connection - sent));
-          bool failed_send = false;
-          for (unsigned i = 0; i < due; ++i) {
-            if (auto done = co_await send_frames(1, pacer.take(), now); !done) {
+          const unsigned due = queue_due(pacer, in_flight, per_connection - sent, now);
+          if (due > 0) {
+            if (auto done = co_await send_queued(due, now); !done) {
               why = failure(done.error());
-              failed_send = true;
               break;
             }
           }
-          if (failed_send) break;
         }
         const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection;
         const auto wait = pacer.next() - clock::now();
@@ -8177,7 +8156,8 @@ class load_worker {
         const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
         if (refill > 0) {
           const auto sent_at = clock::now();
-          if (auto done = co_await send_frames(refill, sent_at, sent_at); !done) {
+          in_flight.push(sent_at, sent_at, refill);
+          if (auto done = co_await send_queued(refill, sent_at); !done) {
             why = failure(done.error());
             break;
           }

@@ -3,6 +3,7 @@
 
 #include "support/allocation_counter.hpp"
 #include "support/scripted_server.hpp"
+#include "support/ucannon_runs.hpp"
 
 #include <uring_cannon.hpp>
 
@@ -20,6 +21,7 @@
 namespace uc = uring_cannon;
 using test_support::scripted_server;
 using test_support::server_behaviour;
+using test_support::temp_file;
 using namespace std::chrono_literals;
 
 namespace {
@@ -53,19 +55,6 @@ uc::load_results run(const uc::load_config& c) {
   return r;
 }
 
-/// A temporary file holding `text`, removed at the end of the test.
-struct temp_file {
-  std::string path;
-  explicit temp_file(std::string_view text) {
-    char name[] = "/tmp/uring_cannon_tpl_XXXXXX";
-    const int fd = ::mkstemp(name);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    path = name;
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  ~temp_file() { std::remove(path.c_str()); }
-};
 
 }  // namespace
 

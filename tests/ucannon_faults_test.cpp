@@ -9,6 +9,7 @@
 #include "support/child_process.hpp"
 #include "support/fault_server.hpp"
 #include "support/json_reader.hpp"
+#include "support/ucannon_runs.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -33,32 +34,7 @@ struct load_shape {
   unsigned connections = 2, threads = 1, pipeline = 1;
 };
 
-/// A temporary directory used as $HOME, so runs never touch the real run history.
-struct temp_home {
-  std::string path;
-  temp_home() {
-    char name[] = "/tmp/ucannon_faults_home_XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  temp_home(const temp_home&) = delete;
-  ~temp_home() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-/// A temporary file holding `text`, removed at the end of the scope.
-struct temp_file {
-  std::string path;
-  explicit temp_file(const std::string& text) {
-    char name[] = "/tmp/ucannon_faults_tpl_XXXXXX";
-    const int fd = ::mkstemp(name);
-    REQUIRE(fd >= 0);
-    ::close(fd);
-    path = name;
-    std::ofstream(path, std::ios::binary) << text;
-  }
-  temp_file(const temp_file&) = delete;
-  ~temp_file() { std::remove(path.c_str()); }
-};
+using test_support::temp_file;
 
 /// The measured duration of every run, and how long past it a run may take to exit.
 constexpr auto run_duration = 1s;
@@ -86,16 +62,14 @@ struct report {
 /// it ends on time, with `exit_code`, nothing on stderr, and books that balance and agree with
 /// the other counts.
 report run_ucannon(std::vector<std::string> args, load_shape shape = {}, int exit_code = 0) {
-  temp_home home;
+  test_support::temp_dir home;
   const std::vector<std::string> fixed = {"-c", std::to_string(shape.connections), "-t", std::to_string(shape.threads),
                                           "-p", std::to_string(shape.pipeline)};
   args.insert(args.end(), fixed.begin(), fixed.end());
   for (const char* flag : {"-d", "1", "--warmup", "0", "--json"}) args.emplace_back(flag);
-  test_support::process_options options;
-  options.environment.push_back("HOME=" + home.path);
 
   const auto started = std::chrono::steady_clock::now();
-  const auto r = test_support::run_program(URING_CANNON_CLI_PATH, args, 20s, options);
+  const auto r = test_support::run_ucannon(args, home);
   const auto took = std::chrono::steady_clock::now() - started;
   INFO("stdout: " << r.out << "\nstderr: " << r.err);
   CHECK(took < run_duration + grace);

@@ -7,6 +7,7 @@
 
 #include "support/child_process.hpp"
 #include "support/json_reader.hpp"
+#include "support/ucannon_runs.hpp"
 
 #include <uring_cannon/latency_histogram.hpp>
 
@@ -27,38 +28,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// ucannon-server on a free port, stopped (and reaped) at the end of the scope.
-class latency_server {
- public:
-  latency_server() : process_(URING_CANNON_SERVER_PATH, {"--port", "0", "--quiet"}) {
-    const std::string& first = process_.read_stdout_until("\n", 10s);
-    const std::string prefix = "listening on 127.0.0.1:";
-    REQUIRE(first.rfind(prefix, 0) == 0);
-    port_ = std::stoi(first.substr(prefix.size()));
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-
- private:
-  child_process process_;
-  int port_ = 0;
-};
-
-/// A temporary $HOME, so runs never touch the real run history.
-struct latency_home {
-  std::string path;
-  latency_home() {
-    char name[] = "/tmp/ucannon_latency_home_XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~latency_home() { std::system(("rm -rf '" + path + "'").c_str()); }
-};
-
-finished_process run_ucannon(std::vector<std::string> args, const latency_home& home) {
-  test_support::process_options options;
-  options.environment.push_back("HOME=" + home.path);
-  return run_program(URING_CANNON_CLI_PATH, std::move(args), 20s, std::move(options));
-}
+using latency_server = test_support::bundled_server;
+using latency_home = test_support::temp_dir;
+using test_support::run_ucannon;
 
 bool has_key(const json& object, const std::string& key) {
   for (const auto& name : object.names)

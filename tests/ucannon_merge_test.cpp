@@ -5,6 +5,7 @@
 
 #include "support/child_process.hpp"
 #include "support/json_reader.hpp"
+#include "support/ucannon_runs.hpp"
 
 #include <uring_cannon/run_file.hpp>
 
@@ -27,37 +28,11 @@ namespace uc = uring_cannon;
 
 namespace {
 
-class server {
- public:
-  server() : process_(URING_CANNON_SERVER_PATH, {"--port", "0", "--quiet"}) {
-    const std::string& first = process_.read_stdout_until("\n", 10s);
-    const std::string prefix = "listening on 127.0.0.1:";
-    REQUIRE(first.rfind(prefix, 0) == 0);
-    port_ = std::stoi(first.substr(prefix.size()));
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-
- private:
-  child_process process_;
-  int port_ = 0;
-};
-
-/// A temporary directory: $HOME for the runs (no real run history touched) and the files' home.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    char name[] = "/tmp/ucannon_merge_XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~temp_dir() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
+using server = test_support::bundled_server;
+using test_support::temp_dir;
 
 finished_process ucannon(std::vector<std::string> args, const temp_dir& home) {
-  test_support::process_options options;
-  options.environment.push_back("HOME=" + home.path);
-  return run_program(URING_CANNON_CLI_PATH, std::move(args), 20s, std::move(options));
+  return test_support::run_ucannon(std::move(args), home);
 }
 
 std::string read_file(const std::string& path) {

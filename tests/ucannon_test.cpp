@@ -6,6 +6,7 @@
 #include "support/child_process.hpp"
 #include "support/json_reader.hpp"
 #include "support/loopback.hpp"
+#include "support/ucannon_runs.hpp"
 
 
 #include <catch2/catch.hpp>
@@ -26,48 +27,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-/// ucannon-server on a free port, stopped (and reaped) at the end of the scope.
-class server {
- public:
-  server() : process_(URING_CANNON_SERVER_PATH, {"--port", "0", "--quiet"}) {
-    const std::string& first = process_.read_stdout_until("\n", 10s);
-    const std::string prefix = "listening on 127.0.0.1:";
-    REQUIRE(first.rfind(prefix, 0) == 0);
-    port_ = std::stoi(first.substr(prefix.size()));
-  }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
-  std::uint16_t port() const noexcept { return std::uint16_t(port_); }
-
- private:
-  child_process process_;
-  int port_ = 0;
-};
-
-/// A temporary directory used as $HOME, so runs never touch the real run history.
-struct temp_home {
-  std::string path;
-  temp_home() {
-    char name[] = "/tmp/ucannon_home_XXXXXX";
-    REQUIRE(::mkdtemp(name) != nullptr);
-    path = name;
-  }
-  ~temp_home() { std::system(("rm -rf '" + path + "'").c_str()); }
-  std::string env() const { return "HOME=" + path; }
-};
+using server = test_support::bundled_server;
+using temp_home = test_support::temp_dir;
 
 finished_process ucannon(std::vector<std::string> args, const temp_home& home,
                          std::chrono::milliseconds limit = 20s, test_support::process_options options = {}) {
-  options.environment.push_back(home.env());
-  return run_program(URING_CANNON_CLI_PATH, std::move(args), limit, std::move(options));
-}
-
-std::string write_temp(const std::string& text) {
-  char name[] = "/tmp/ucannon_tpl_XXXXXX";
-  const int fd = ::mkstemp(name);
-  REQUIRE(fd >= 0);
-  ::close(fd);
-  std::ofstream(name, std::ios::binary) << text;
-  return name;
+  return test_support::run_ucannon(std::move(args), home, limit, std::move(options));
 }
 
 /// Requests the server has answered so far (its /stats endpoint, which counts itself too).
@@ -158,10 +123,10 @@ TEST_CASE("ucannon --raw rotates templates with placeholders, per-template laten
   server s;
   temp_home home;
   const std::string host = "Host: 127.0.0.1:" + std::to_string(s.port()) + "\r\n";
-  const auto a = write_temp("GET /status/200?seq={SEQ:100} HTTP/1.1\r\n" + host + "\r\n");
-  const auto b = write_temp("GET /health?r={RAND:1:500} HTTP/1.1\r\n" + host + "\r\n");
-  const auto c = write_temp("GET /bin/64 HTTP/1.1\r\n" + host + "\r\n");
-  const std::string files = a + "," + b + "," + c;
+  const test_support::temp_file a("GET /status/200?seq={SEQ:100} HTTP/1.1\r\n" + host + "\r\n");
+  const test_support::temp_file b("GET /health?r={RAND:1:500} HTTP/1.1\r\n" + host + "\r\n");
+  const test_support::temp_file c("GET /bin/64 HTTP/1.1\r\n" + host + "\r\n");
+  const std::string files = a.path + "," + b.path + "," + c.path;
   const auto r = ucannon({"--raw", files, "-c", "3", "-d", "1", "-r", "5", "--per-tpl-latency", "--json"}, home);
   REQUIRE(r.exit_code == 0);
   const auto j = run_json(r.out);
@@ -180,7 +145,6 @@ TEST_CASE("ucannon --raw rotates templates with placeholders, per-template laten
   REQUIRE(text.exit_code == 0);
   CHECK(text.out.find("Templates: 3") != std::string::npos);
   CHECK(text.out.find("Per-template-ok: ") != std::string::npos);
-  for (const auto& f : {a, b, c}) std::remove(f.c_str());
 }
 
 TEST_CASE("ucannon --ws echoes frames", "[ucannon][integration]") {
@@ -359,7 +323,7 @@ TEST_CASE("SIGINT stops the run early and still prints its results", "[ucannon][
   server s;
   temp_home home;
   child_process run(URING_CANNON_CLI_PATH, {s.url("/health"), "-c", "2", "-d", "60", "--json"},
-                    {false, {home.env()}});
+                    {false, {home.home_env()}});
   std::this_thread::sleep_for(700ms);
   const auto started = std::chrono::steady_clock::now();
   run.signal(SIGINT);
