@@ -40,9 +40,20 @@ bool write_file(const std::string& path, const std::string& bytes, const char* w
   return false;
 }
 
-/// --latency-out and --histogram-out, after a run or a merge; false when a file could not be written.
-bool write_outputs(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results) {
+/// The command line as typed, for the HTML report.
+std::string command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i > 0 ? " " : "") + std::string(argv[i] ? argv[i] : "");
+  return line;
+}
+
+/// --latency-out, --histogram-out and --report, after a run or a merge; false when a file could
+/// not be written.
+bool write_outputs(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results,
+                   const std::vector<uc::run_record>& history, const uc::html_report_options& report) {
   bool ok = true;
+  if (!options.report.empty())
+    ok = write_file(options.report, uc::format_html_report(config, results, history, report), "report") && ok;
   if (!options.latency_out.empty())
     ok = write_file(options.latency_out, uc::format_latency_distribution(results.latency), "latency distribution") && ok;
   if (!options.histogram_out.empty())
@@ -50,17 +61,30 @@ bool write_outputs(const uc::cli_options& options, const uc::load_config& config
   return ok;
 }
 
-/// The report of one run (or of a merge): --json, the TUI's tables, or gcannon's text.
-void print_report(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results,
-                  const std::vector<uc::run_record>& history, bool colour) {
-  if (options.json) print(stdout, uc::format_json(config, results, {.histogram = options.histogram}));
-  else if (options.tui) print(stdout, uc::format_tui_results(config, results, history, colour, options.buckets));
-  else print(stdout, uc::format_text_results(config, results, {.latency_details = options.latency_details}));
+/// The report of one run (or of a merge): --json, the TUI's tables, or gcannon's text, with the
+/// thresholds' verdicts; then the exit status (load_thresholds.hpp), saying why on stderr when
+/// nothing was measured.
+int report(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results,
+           const std::vector<uc::run_record>& history, bool colour) {
+  const auto thresholds = uc::check_thresholds(options.thresholds, results, config.expected_status);
+  if (options.json) {
+    print(stdout, uc::format_json(config, results,
+                                  {.histogram = options.histogram,
+                                   .thresholds = options.thresholds.empty() ? nullptr : &thresholds,
+                                   .one_line = options.json_lines}));
+  } else {
+    print(stdout, (options.tui ? uc::format_tui_results(config, results, history, colour, options.buckets)
+                               : uc::format_text_results(config, results, {.latency_details = options.latency_details})) +
+                      uc::format_threshold_text(thresholds));
+  }
+  if (const auto why = uc::nothing_measured_message(results); !why.empty()) print(stderr, why + "\n");
+  else if (!uc::all_passed(thresholds)) print(stderr, "Error: a threshold failed (--assert)\n");
+  return uc::run_exit_code(results, config.expected_status, thresholds);
 }
 
 /// `ucannon merge FILE...`: one report for runs made on several machines (run_file.hpp says how
 /// each field combines). Exit 1 when a file cannot be read or the runs do not merge.
-int merge(const uc::cli_options& options) {
+int merge(const uc::cli_options& options, const std::string& command) {
   std::vector<uc::saved_run> runs;
   for (const std::string& path : options.merge_files) {
     std::ifstream in(path, std::ios::binary);
@@ -87,14 +111,25 @@ int merge(const uc::cli_options& options) {
   }
   print(stderr, "Merged " + std::to_string(runs.size()) + " runs; requests/s summed over the runs: " +
                     uc::format_fixed(uc::summed_requests_per_second(runs), 2) + "\n");
-  print_report(options, merged->config, merged->results, {}, false);
-  if (!write_outputs(options, merged->config, merged->results)) return 1;
-  return merged->results.exit_code(merged->config.expected_status);
+  const int status = report(options, merged->config, merged->results, {}, false);
+  if (!write_outputs(options, merged->config, merged->results, {},
+                     {.command_line = command, .merged_runs = runs.size()}))
+    return 1;
+  return status;
+}
+
+/// Prints the intervals the runner has finished: JSON lines, or text lines (not under the TUI,
+/// which draws its own progress).
+void print_intervals(uc::load_runner& runner, const uc::cli_options& options) {
+  while (auto interval = runner.next_interval()) {
+    if (options.json_lines) print(stdout, uc::format_interval_json(*interval));
+    else if (!options.json && !options.tui) print(stdout, uc::format_interval_text(*interval));
+  }
 }
 
 /// Runs the plan, drawing the live TUI block once a second when asked, and stopping early on
 /// SIGINT (the results of what ran are still printed).
-uc::load_results drive(uc::load_plan plan, bool tui, bool colour) {
+uc::load_results drive(uc::load_plan plan, const uc::cli_options& options, bool tui, bool colour) {
   struct sigaction action {}, previous_int {}, previous_term {};
   action.sa_handler = on_interrupt;
   action.sa_flags = SA_RESTART;  // stdio and waits carry on; the flag is polled below
@@ -110,6 +145,7 @@ uc::load_results drive(uc::load_plan plan, bool tui, bool colour) {
   auto next_frame = uc::clock::now() + 1s;
   bool stopping = false;
   while (!runner.wait_for(50ms)) {
+    print_intervals(runner, options);
     if (interrupted.load() && !stopping) {
       runner.request_stop();
       stopping = true;
@@ -129,10 +165,12 @@ uc::load_results drive(uc::load_plan plan, bool tui, bool colour) {
   if (drawn) print(stdout, uc::tui_progress_rewind());
   ::sigaction(SIGINT, &previous_int, nullptr);  // a second Ctrl-C while reporting ends the program
   ::sigaction(SIGTERM, &previous_term, nullptr);
-  return runner.results();
+  auto results = runner.results();
+  print_intervals(runner, options);  // the last, short interval
+  return results;
 }
 
-int run(const uc::cli_options& options) {
+int run(const uc::cli_options& options, const std::string& command) {
   const auto history_path = uc::default_history_path();
   if (options.clear_history) {
     if (auto cleared = uc::clear_history(history_path); !cleared) {
@@ -152,15 +190,15 @@ int run(const uc::cli_options& options) {
   if (!options.json) print(stdout, uc::format_text_header(plan->config, plan->target_text, options.tui));
 
   const uc::load_config config = plan->config;
-  const auto results = drive(std::move(*plan), options.tui && !options.json, colour);
+  const auto results = drive(std::move(*plan), options, options.tui && !options.json, colour);
 
   // The history is a convenience: a run whose history cannot be written still reports.
   std::vector<uc::run_record> history;
   if (auto saved = uc::append_history(history_path, uc::make_run_record(config, results))) history = std::move(*saved);
 
-  print_report(options, config, results, history, colour);
-  if (!write_outputs(options, config, results)) return 1;
-  return results.exit_code(config.expected_status);
+  const int status = report(options, config, results, history, colour);
+  if (!write_outputs(options, config, results, history, {.command_line = command})) return 1;
+  return status;
 }
 
 }  // namespace
@@ -180,7 +218,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   try {
-    return parsed.options.merge ? merge(parsed.options) : run(parsed.options);
+    const std::string command = command_line(argc, argv);
+    return parsed.options.merge ? merge(parsed.options, command) : run(parsed.options, command);
   } catch (const std::exception& e) {
     print(stderr, std::string("Error: ") + e.what() + "\n");
     return 1;

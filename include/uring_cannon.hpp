@@ -39,10 +39,13 @@
 
 // load generation
 #include <uring_cannon/load_config.hpp>
+#include <uring_cannon/rate_curve.hpp>
 #include <uring_cannon/load_engine.hpp>
 #include <uring_cannon/cli_options.hpp>
 #include <uring_cannon/load_text_report.hpp>
 #include <uring_cannon/load_json_report.hpp>
+#include <uring_cannon/load_thresholds.hpp>
+#include <uring_cannon/load_html_report.hpp>
 #include <uring_cannon/load_tui.hpp>
 #include <uring_cannon/run_history.hpp>
 #include <uring_cannon/run_file.hpp>

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ clang libclang-rt-14-dev cmake ninja-build meson pkg-config python3
-          liburing-dev catch2 libhttp-parser-dev "$@")
+          liburing-dev catch2 libhttp-parser-dev libssl-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

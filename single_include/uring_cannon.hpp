@@ -4972,7 +4972,8 @@ class message_decoder {
 // Endpoints (any method unless noted; HEAD gets the GET response without its body):
 //   /                    200, a JSON echo of the request: method, target, version, headers, body_length
 //   /health              200 "OK"
-//   /stats               200 {"requests": N}: requests served by all threads, this one included
+//   /stats               200 {"requests": N, "connections": open now, "accepted": since the start},
+//                        over all threads, this request and its connection included
 //   /bin/{size}          {size} bytes (1024, 1K, 10M, 1G: K, M, G are powers of 1024; at most 1 TiB);
 //                        ?chunked=true sends them chunked. Byte i of a body is body_alphabet[i % 64].
 //   /chunked[/{count}]   {count} chunks (default 1) of ?size= bytes (default 64) with ?delay= ms
@@ -5025,9 +5026,30 @@ class request_counters {
     return sum;
   }
 
+  /// A connection opened (`+1`) or closed (`-1`) on `thread`.
+  void connections_change(unsigned thread, int by) noexcept {
+    slot& s = slots_[thread];
+    s.open.store(s.open.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+    if (by > 0) s.accepted.store(s.accepted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  /// Connections open now, over every thread.
+  std::int64_t open_connections() const noexcept {
+    std::int64_t sum = 0;
+    for (unsigned i = 0; i < size_; ++i) sum += slots_[i].open.load(std::memory_order_relaxed);
+    return sum;
+  }
+  /// Connections accepted since the start.
+  std::uint64_t accepted_connections() const noexcept {
+    std::uint64_t sum = 0;
+    for (unsigned i = 0; i < size_; ++i) sum += slots_[i].accepted.load(std::memory_order_relaxed);
+    return sum;
+  }
+
  private:
   struct alignas(64) slot {
     std::atomic<std::uint64_t> value{0};
+    std::atomic<std::int64_t> open{0};
+    std::atomic<std::uint64_t> accepted{0};
   };
   std::unique_ptr<slot[]> slots_;
   unsigned size_;
@@ -5289,12 +5311,12 @@ class session {
         finish_echo();
         return next::read_more;
       case route::stats: {
-        std::string_view prefix = "{\"requests\": ";
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, context_->counters.total()).ptr;
-        const std::string_view number(digits, std::size_t(end - digits));
-        write_head(200, "application/json", prefix.size() + number.size() + 2);
-        if (!head_only_) out_.append(prefix).append(number).append("}\n");
+        const auto& counters = context_->counters;  // /stats is not a hot path: plain strings
+        const std::string body = "{\"requests\": " + std::to_string(counters.total()) + ", \"connections\": " +
+                                 std::to_string(counters.open_connections()) + ", \"accepted\": " +
+                                 std::to_string(counters.accepted_connections()) + "}\n";
+        write_head(200, "application/json", body.size());
+        if (!head_only_) out_ += body;
         return next::read_more;
       }
       case route::bin:
@@ -5633,6 +5655,11 @@ inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::stri
 
 /// Serves one connection until the peer closes, an error, or a response that ends it.
 inline task<> serve_connection(tcp_stream conn, thread_context& context) {
+  struct open_while_served {  // /stats counts the connections open now
+    thread_context& context;
+    explicit open_while_served(thread_context& c) : context(c) { context.counters.connections_change(context.thread_index, 1); }
+    ~open_while_served() { context.counters.connections_change(context.thread_index, -1); }
+  } counted(context);
   session state(context);
   std::string& out = state.output();
   auto incoming = conn.receiver(context.buffers);
@@ -7260,6 +7287,13 @@ class log_linear_histogram {
 
 namespace uring_cannon {
 
+/// One piece of an open-loop rate schedule: the rate moves linearly from `from` to `to`
+/// requests per second over `length` (from == to holds it, a step).
+struct rate_step {
+  double from = 0, to = 0;
+  std::chrono::milliseconds length{0};
+};
+
 /// One load run. Defaults are gcannon's.
 struct load_config {
   std::string url;                         ///< http://host[:port][/path] or http+unix:///sock:/path; may be empty with raw_files
@@ -7282,6 +7316,21 @@ struct load_config {
   double rate = 0;                         ///< open loop: requests per second in all (--rate); 0 = closed loop (gcannon)
   std::chrono::milliseconds connect_timeout{0};  ///< a connect not done in this long: a connect timeout; 0 = the kernel's
   std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
+  std::uint64_t max_responses = 0;       ///< -n: stop after exactly this many responses (no warm-up; `duration` is a cap); 0 = off
+  std::chrono::milliseconds ramp{0};     ///< --ramp: closed loop opens the connections evenly over this time; open loop
+                                         ///< grows the rate linearly from 0 to `rate` over it. No warm-up with a ramp
+  std::vector<rate_step> rate_schedule;  ///< open loop: pieces run in order from the start, then `rate` holds (no warm-up)
+  std::chrono::milliseconds report_interval{0};  ///< > 0: per-interval counts for load_runner::next_interval()
+
+  /// The transitional part at the start (ramp or rate schedule) that the report sets apart.
+  std::chrono::milliseconds ramp_length() const noexcept {
+    if (!rate_schedule.empty()) {
+      std::chrono::milliseconds total{0};
+      for (const auto& step : rate_schedule) total += step.length;
+      return total;
+    }
+    return ramp;
+  }
 
   static constexpr unsigned max_pipeline = 64;
   static constexpr std::uint32_t min_recv_buffer_size = 512;
@@ -7365,6 +7414,14 @@ struct load_progress {
   std::uint64_t errors = 0;         ///< connect + read + timeout
 };
 
+/// One --interval of a run in progress (load_runner::next_interval): what was counted in it.
+struct load_interval {
+  std::size_t index = 0;            ///< 0 for the first interval of the measurement
+  double start_sec = 0, end_sec = 0;  ///< since the measurement began; the last may be short
+  std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
+  latency_histogram latency;
+};
+
 /// Every request of the run and what became of it, warm-up included. For any run,
 /// requests_sent == answered + abandoned + in_flight: no request is lost from the books.
 struct load_accounting {
@@ -7398,16 +7455,90 @@ struct load_results {
   std::vector<template_results> per_template;  ///< one per raw template when there are several
   load_accounting accounting;       ///< the books of every request, warm-up included
   std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
+  double ramp_sec = 0;              ///< the ramp or rate schedule at the start (load_config::ramp_length)
+  std::uint64_t steady_responses = 0;  ///< responses after the ramp (all of them without one)
+  latency_histogram steady_latency;    ///< latency after the ramp (recorded only with a ramp)
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
 
   /// Requests sent per second (compare with load_config::rate in open loop).
   double sent_per_second() const noexcept { return elapsed_sec > 0 ? double(requests) / elapsed_sec : 0; }
   double requests_per_second() const noexcept { return elapsed_sec > 0 ? double(responses) / elapsed_sec : 0; }
+  /// Responses per second after the ramp.
+  double steady_requests_per_second() const noexcept {
+    return elapsed_sec > ramp_sec ? double(steady_responses) / (elapsed_sec - ramp_sec) : 0;
+  }
   double bytes_per_second() const noexcept { return elapsed_sec > 0 ? double(bytes_read) / elapsed_sec : 0; }
   std::uint64_t unexpected_status(int expected) const noexcept { return status.unexpected(expected); }
   /// gcannon's exit code: 1 when any response had an unexpected status class, else 0.
   int exit_code(int expected) const noexcept { return unexpected_status(expected) > 0 ? 1 : 0; }
 };
+
+}  // namespace uring_cannon
+// The open-loop rate over time: --rate N holds N requests per second; --ramp and rate schedules
+// (--rate 1000:20000:30s, --rate 1000@10s,2000@10s,4000) move it linearly or in steps first.
+
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <vector>
+
+namespace uring_cannon {
+
+/// Open loop: when the g-th request of the whole run (counting from 0) is meant to go, measured
+/// from the start of the schedule. The rate runs through `steps` in order (each linear from its
+/// `from` to its `to`), then holds at `rate`; g requests are due once the area under the rate
+/// curve reaches g.
+class rate_curve {
+ public:
+  rate_curve() = default;
+  rate_curve(double rate, std::vector<rate_step> steps) : rate_(rate) {
+    for (const auto& step : steps) {
+      const double length = std::chrono::duration<double>(step.length).count();
+      pieces_.push_back({step.from, step.to, length, (step.from + step.to) / 2 * length});
+    }
+  }
+
+  /// The requests due in the first `t` seconds (the area under the curve).
+  double requests_by(double t) const noexcept {
+    double total = 0;
+    for (const piece& p : pieces_) {
+      if (t < p.length) return total + p.from * t + (p.to - p.from) / (2 * p.length) * t * t;
+      total += p.area;
+      t -= p.length;
+    }
+    return total + rate_ * t;
+  }
+
+  /// Seconds from the start at which request `g` is due.
+  double time_of(double g) const noexcept {
+    double start = 0;
+    for (const piece& p : pieces_) {
+      if (g < p.area) {
+        // rate(t) = from + (to - from) t / length, so the area is from t + a t^2 with
+        // a = (to - from) / (2 length): t = 2g / (from + sqrt(from^2 + 4 a g)), stable for a of
+        // either sign and for from = 0.
+        const double a = (p.to - p.from) / (2 * p.length);
+        const double root = std::sqrt(std::max(0.0, p.from * p.from + 4 * a * g));
+        return start + (p.from + root > 0 ? 2 * g / (p.from + root) : 0);
+      }
+      g -= p.area;
+      start += p.length;
+    }
+    return start + g / rate_;
+  }
+
+ private:
+  struct piece {
+    double from, to, length, area;
+  };
+  double rate_ = 0;
+  std::vector<piece> pieces_;
+};
+
+/// The rate curve a configuration asks for (prepare_load() has turned an open-loop --ramp into
+/// the schedule's first piece).
+inline rate_curve make_rate_curve(const load_config& c) { return rate_curve(c.rate, c.rate_schedule); }
 
 }  // namespace uring_cannon
 // The load engine: what ucannon runs, as a library. prepare_load() checks a load_config and
@@ -7433,6 +7564,7 @@ struct load_results {
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -7477,6 +7609,12 @@ inline std::string check_load_config(const load_config& c) {
   if (c.rate < 0 || !std::isfinite(c.rate)) return "Error: --rate must be a positive number of requests per second";
   if (c.connect_timeout.count() < 0) return "Error: connect timeout must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
+  if (c.ramp.count() < 0) return "Error: --ramp must not be negative";
+  if (c.report_interval.count() < 0) return "Error: --interval must not be negative";
+  if (!c.rate_schedule.empty() && c.rate <= 0) return "Error: a rate schedule needs a final rate above 0";
+  for (const auto& step : c.rate_schedule)
+    if (!(step.from >= 0 && step.to >= 0 && std::isfinite(step.from) && std::isfinite(step.to)) || step.length.count() <= 0)
+      return "Error: each step of a rate schedule needs rates of 0 or more and a length above 0";
   return {};
 }
 
@@ -7488,6 +7626,13 @@ inline or_error<load_plan> prepare_load(load_config config) {
   if (auto problem = detail::check_load_config(config); !problem.empty())
     return or_error<load_plan>::failure(std::move(problem));
   config.pipeline = std::min(config.pipeline, load_config::max_pipeline);
+  // An open-loop ramp is the schedule's first piece; a ramp, a schedule and -n measure from the
+  // first request, so they have no warm-up.
+  if (config.rate > 0 && config.ramp.count() > 0 && config.rate_schedule.empty())
+    config.rate_schedule.push_back({0, config.rate, config.ramp});
+  if (config.rate <= 0) config.rate_schedule.clear();
+  if (config.ramp.count() > 0 || !config.rate_schedule.empty() || config.max_responses > 0)
+    config.warmup = std::chrono::milliseconds(0);
 
   load_plan plan;
   for (const auto& path : config.raw_files) {
@@ -7540,6 +7685,8 @@ namespace detail {
 /// Counts one worker keeps for itself; merged into load_results at the end.
 struct load_counters {
   std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
+  std::uint64_t steady_responses = 0;
+  latency_histogram steady_latency;  // recorded only with a ramp
   status_counts status;
   error_counts errors;
   latency_histogram latency, ttfb, service_time;
@@ -7580,28 +7727,98 @@ class send_time_queue {
   unsigned head_ = 0, size_ = 0;
 };
 
-/// Open loop: when a connection's requests are meant to go. Each of `connections` connections
-/// takes an equal share of `rate`, its first send staggered by its index.
+/// Open loop: when a connection's requests are meant to go. Connection `index` of `connections`
+/// takes every connections-th request of the run's schedule, starting with request `index`, so
+/// the connections share the rate evenly and their sends interleave.
 class send_pacer {
  public:
   send_pacer() = default;
-  send_pacer(double rate, unsigned connections, unsigned index, clock::time_point start) noexcept
-      : interval_(std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(connections / rate))),
-        next_(start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(index / rate))) {}
+  send_pacer(const rate_curve& curve, unsigned connections, unsigned index, clock::time_point start) noexcept
+      : curve_(&curve), start_(start), connections_(connections), next_index_(index), next_(at(index)) {}
 
   /// How many requests are due by `now`, at most `room`.
   unsigned due(clock::time_point now, std::uint64_t room) const noexcept {
     unsigned n = 0;
-    while (n < room && next_ + n * interval_ <= now) ++n;
+    while (n < room && at(next_index_ + std::uint64_t(n) * connections_) <= now) ++n;
     return n;
   }
   clock::time_point next() const noexcept { return next_; }
   /// The next request went out; returns when it was meant to.
-  clock::time_point take() noexcept { return std::exchange(next_, next_ + interval_); }
+  clock::time_point take() noexcept {
+    next_index_ += connections_;
+    return std::exchange(next_, at(next_index_));
+  }
 
  private:
-  clock::duration interval_{};
+  clock::time_point at(std::uint64_t g) const noexcept {
+    return start_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(curve_->time_of(double(g))));
+  }
+  const rate_curve* curve_ = nullptr;
+  clock::time_point start_{};
+  std::uint64_t connections_ = 1, next_index_ = 0;
   clock::time_point next_{};
+};
+
+/// -n: the run's responses as tickets. A connection claims a ticket before each request it sends,
+/// and gives back the tickets of requests lost with a connection, so exactly `limit` responses
+/// are counted however the requests spread over threads and connections.
+class response_budget {
+ public:
+  explicit response_budget(std::uint64_t limit) noexcept : limit_(limit), unclaimed_(std::int64_t(limit)) {}
+  bool limited() const noexcept { return limit_ > 0; }
+  /// Up to `n` tickets (all `n` without a limit).
+  unsigned claim(unsigned n) noexcept {
+    if (!limited() || n == 0) return n;
+    std::int64_t left = unclaimed_.load(std::memory_order_relaxed);
+    while (left > 0) {
+      const auto take = std::min<std::int64_t>(left, n);
+      if (unclaimed_.compare_exchange_weak(left, left - take, std::memory_order_relaxed)) return unsigned(take);
+    }
+    return 0;
+  }
+  bool available() const noexcept { return !limited() || unclaimed_.load(std::memory_order_relaxed) > 0; }
+  void give_back(std::uint64_t n) noexcept {
+    if (limited() && n > 0) unclaimed_.fetch_add(std::int64_t(n), std::memory_order_relaxed);
+  }
+  /// Counts one response; true when it is the last one the run wants.
+  bool answered() noexcept { return limited() && answered_.fetch_add(1, std::memory_order_relaxed) + 1 == limit_; }
+
+ private:
+  std::uint64_t limit_;
+  std::atomic<std::int64_t> unclaimed_;
+  std::atomic<std::uint64_t> answered_{0};
+};
+
+/// What one worker measured in one --interval, handed to the runner.
+struct interval_counts {
+  std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
+  latency_histogram latency;
+
+  void merge(const interval_counts& o) {
+    requests += o.requests, responses += o.responses, errors += o.errors, bytes_read += o.bytes_read;
+    latency.merge(o.latency);
+  }
+};
+
+/// A worker's finished intervals, waiting for the runner: interval k of every worker is merged
+/// into the run's interval k.
+struct interval_mailbox {
+  std::mutex lock;
+  std::vector<interval_counts> finished;  ///< index k: the worker's interval k
+  bool closed = false;                    ///< the worker ended; its last entry holds everything after
+};
+
+/// What every worker of one run shares: the measured window, the template sequence counter, the
+/// open-loop rate curve and the -n budget.
+struct load_shared {
+  load_shared(const load_config& c, clock::time_point start)
+      : measure_start(start), measure_end(start + c.duration), curve(c.rate, c.rate_schedule),
+        budget(c.max_responses) {}
+  clock::time_point measure_start, measure_end;
+  std::atomic<std::uint64_t> sequence{0};
+  rate_curve curve;
+  response_budget budget;
+  std::function<void()> budget_spent;  ///< called once, on the worker that counts the last -n response
 };
 
 /// One connection's state outside its coroutine frame: what the timeout sweep looks at, and the
@@ -7622,13 +7839,17 @@ struct connection_state {
 class load_worker {
  public:
   /// `plan` must come from prepare_load() (its config is checked and its pipeline capped).
-  load_worker(const load_plan& plan, unsigned first_connection, unsigned connections, clock::time_point measure_start,
-              clock::time_point measure_end, std::atomic<std::uint64_t>& sequence, load_live_counters& live)
-      : plan_(plan), config_(plan.config), first_connection_(first_connection), connections_(connections),
-        measure_start_(measure_start), measure_end_(measure_end), sequence_(sequence), live_(live),
+  /// `mailbox` receives the worker's --interval counts (when config.report_interval > 0).
+  load_worker(const load_plan& plan, load_shared& shared, unsigned first_connection, unsigned connections,
+              load_live_counters& live, interval_mailbox* mailbox = nullptr)
+      : plan_(plan), config_(plan.config), shared_(shared), first_connection_(first_connection),
+        connections_(connections), measure_start_(shared.measure_start), measure_end_(shared.measure_end),
+        steady_start_(shared.measure_start + config_.ramp_length()), sequence_(shared.sequence), live_(live),
+        mailbox_(config_.report_interval.count() > 0 ? mailbox : nullptr),
         rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
+    // One count per second; -n runs may be long, so beyond an hour the vector grows (once a second).
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
-    counters_.per_second.assign(std::size_t(seconds) + 1, 0);
+    counters_.per_second.assign(std::size_t(std::min<std::int64_t>(seconds, 3600)) + 1, 0);
     if (!config_.websocket) counters_.status_codes.assign(1000, 0);
     if (plan_.templates.size() > 1) {
       counters_.per_template.resize(plan_.templates.size());
@@ -7669,11 +7890,17 @@ class load_worker {
     for (unsigned i = 0; i < connections_.size(); ++i)
       s.spawn(config_.websocket ? websocket_connection(i) : http_connection(i));
     if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
+    if (mailbox_) s.spawn(deliver_intervals());
     if (!stop_requested_.load()) s.run_until(measure_end_);
     ended_ = std::min(clock::now(), measure_end_);
     for (const auto& c : connections_) counters_.accounting.in_flight += c.outstanding;
     sched_ = nullptr;
     publish();
+    if (mailbox_) {  // what came after the last whole interval
+      deliver_interval();
+      std::lock_guard lock(mailbox_->lock);
+      mailbox_->closed = true;
+    }
   }
 
   // seq_cst, and publishing is under the runner's mutex: a stop is never missed by both sides.
@@ -7683,6 +7910,29 @@ class load_worker {
 
  private:
   bool measuring(clock::time_point t) const noexcept { return t >= measure_start_; }
+
+  /// Hands the runner what this worker counted since its last interval.
+  void deliver_interval() {
+    interval_counts done;
+    done.requests = counters_.requests - delivered_.requests;
+    done.responses = counters_.responses - delivered_.responses;
+    done.errors = counters_.errors.total() - delivered_.errors;
+    done.bytes_read = counters_.bytes_read - delivered_.bytes_read;
+    delivered_.requests = counters_.requests, delivered_.responses = counters_.responses;
+    delivered_.errors = counters_.errors.total(), delivered_.bytes_read = counters_.bytes_read;
+    std::swap(done.latency, interval_latency_);
+    std::lock_guard lock(mailbox_->lock);
+    mailbox_->finished.push_back(std::move(done));
+  }
+
+  /// --interval: one delivery at the end of each interval of the measurement.
+  task<> deliver_intervals() {
+    for (auto boundary = measure_start_ + config_.report_interval;; boundary += config_.report_interval) {
+      const auto wait = boundary - clock::now();
+      if (wait > clock::duration::zero()) (void)co_await sleep_for(*sched_, wait);
+      deliver_interval();
+    }
+  }
 
   void publish() noexcept {
     live_.responses.store(counters_.responses, std::memory_order_relaxed);
@@ -7706,8 +7956,15 @@ class load_worker {
       if (std::size_t(status) < counters_.status_codes.size()) ++counters_.status_codes[std::size_t(status)];
     }
     counters_.latency.record(done - sent_at);
+    if (mailbox_) interval_latency_.record(done - sent_at);
+    if (arrived >= steady_start_) {
+      ++counters_.steady_responses;
+      if (steady_start_ > measure_start_) counters_.steady_latency.record(done - sent_at);
+    }
     const auto second = std::size_t((arrived - measure_start_) / std::chrono::seconds(1));
-    if (second < counters_.per_second.size()) ++counters_.per_second[second];
+    if (second >= counters_.per_second.size()) counters_.per_second.resize(second + 1);
+    ++counters_.per_second[second];
+    if (shared_.budget.answered() && shared_.budget_spent) shared_.budget_spent();
     if (!counters_.per_template.empty()) {
       auto& t = counters_.per_template[tpl];
       ++t.responses;
@@ -7723,7 +7980,7 @@ class load_worker {
   }
 
   /// Why a connection ended, counted once when it does.
-  enum class ending { planned, closed_by_peer, timeout, reset, parse_error, unexpected_close, read_other };
+  enum class ending { planned, closed_by_peer, timeout, reset, parse_error, unexpected_close, read_other, drained };
 
   /// The class of a failed recv or send.
   static ending failure(int error) noexcept {
@@ -7739,13 +7996,15 @@ class load_worker {
     if (w.timed_out) e = ending::timeout;
     w.fd = -1;
     counters_.accounting.abandoned += w.outstanding;
+    shared_.budget.give_back(w.outstanding);
     w.outstanding = 0;
     w.upgrading = false;
     if (!measuring(now)) return;
     auto& errors = counters_.errors;
     switch (e) {
       case ending::planned: ++counters_.reconnects; break;
-      case ending::closed_by_peer: break;
+      case ending::closed_by_peer:
+      case ending::drained: break;
       case ending::timeout: ++errors.timeout, ++errors.classes.read_timeout; break;
       case ending::reset: ++errors.read, ++errors.classes.reset; break;
       case ending::parse_error: ++errors.read, ++errors.classes.parse_error; break;
@@ -7757,6 +8016,7 @@ class load_worker {
 
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
+    while (!shared_.budget.available()) (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
     const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
                                                            : std::chrono::nanoseconds(-1);
     std::optional<endpoint> local;
@@ -7800,15 +8060,23 @@ class load_worker {
   /// Open loop: queues the requests due by `now`, as far as the pipeline has room and `budget`
   /// (requests left on this connection) allows; returns how many, to be sent in one batch.
   unsigned queue_due(send_pacer& pacer, send_time_queue& in_flight, std::uint64_t budget,
-                     clock::time_point now) const noexcept {
-    const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(), budget));
+                     clock::time_point now) noexcept {
+    const unsigned due =
+        shared_.budget.claim(pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(), budget)));
     for (unsigned i = 0; i < due; ++i) in_flight.push(pacer.take(), now);
     return due;
   }
 
   send_pacer make_pacer(unsigned index) const noexcept {
     if (config_.rate <= 0) return {};
-    return send_pacer(config_.rate, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
+    return send_pacer(shared_.curve, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
+  }
+
+  /// Closed-loop --ramp: connection `index` opens its share of the way through the ramp.
+  task<> wait_for_ramp(unsigned index) {
+    if (config_.rate > 0 || config_.ramp.count() <= 0) co_return;
+    const auto at = measure_start_ + config_.ramp * (first_connection_ + index) / config_.connections;
+    if (const auto wait = at - clock::now(); wait > clock::duration::zero()) (void)co_await sleep_for(*sched_, wait);
   }
 
   /// What one received chunk held, for an HTTP connection.
@@ -7866,6 +8134,7 @@ class load_worker {
     const bool open_loop = config_.rate > 0;
     send_pacer pacer = make_pacer(index);
     bool first = true;
+    co_await wait_for_ramp(index);
 
     for (;;) {
       if (!first) tpl = (tpl + 1) % template_count;  // rotate templates on every reconnect
@@ -7896,7 +8165,11 @@ class load_worker {
       ending why = ending::closed_by_peer;
       if (!open_loop) {
         const auto now = clock::now();
-        const auto n = unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection));
+        const auto n = shared_.budget.claim(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)));
+        if (n == 0) {
+          count_ending(ending::drained, w);
+          continue;
+        }
         in_flight.push(now, now, n);
         if (auto done = co_await send_queued(n, now); !done) {
           count_ending(failure(done.error()), w);
@@ -7914,6 +8187,10 @@ class load_worker {
               why = failure(done.error());
               break;
             }
+          }
+          if (in_flight.size() == 0 && !shared_.budget.available()) {
+            why = ending::drained;
+            break;
           }
           room = in_flight.size() < config_.pipeline && sent < per_connection;
           wait = pacer.next() - clock::now();
@@ -7951,7 +8228,8 @@ class load_worker {
           why = closed(in_flight);
           break;
         }
-        const auto refill = open_loop ? 0u : unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent));
+        const auto refill =
+            open_loop ? 0u : shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent)));
         if (refill > 0) {
           const auto now = clock::now();
           in_flight.push(now, now, refill);
@@ -7959,6 +8237,10 @@ class load_worker {
             why = failure(done.error());
             break;
           }
+        }
+        if (!open_loop && in_flight.size() == 0) {  // -n: no ticket left for this connection
+          why = ending::drained;
+          break;
         }
       }
       count_ending(why, w);
@@ -8012,6 +8294,7 @@ class load_worker {
     // one multishot recv armed. The two never mix on one connection.
     const bool open_loop = config_.rate > 0;
     send_pacer pacer = make_pacer(index);
+    co_await wait_for_ramp(index);
 
     for (;;) {
       auto opened = co_await open_connection(w);
@@ -8089,7 +8372,11 @@ class load_worker {
 
       if (!open_loop) {
         const auto now = clock::now();
-        const auto n = unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection));
+        const auto n = shared_.budget.claim(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)));
+        if (n == 0) {
+          count_ending(ending::drained, w);
+          continue;
+        }
         in_flight.push(now, now, n);
         if (auto done = co_await send_queued(n, now); !done) {
           count_ending(failure(done.error()), w);
@@ -8097,6 +8384,10 @@ class load_worker {
         }
       }
       for (;;) {
+        if (open_loop && in_flight.size() == 0 && !shared_.budget.available()) {
+          why = ending::drained;
+          break;
+        }
         if (open_loop) {  // send what is due, as the pipeline has room
           const auto now = clock::now();
           const unsigned due = queue_due(pacer, in_flight, per_connection - sent, now);
@@ -8153,7 +8444,7 @@ class load_worker {
           break;
         }
         if (open_loop) continue;
-        const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
+        const auto refill = shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent)));
         if (refill > 0) {
           const auto sent_at = clock::now();
           in_flight.push(sent_at, sent_at, refill);
@@ -8161,6 +8452,10 @@ class load_worker {
             why = failure(done.error());
             break;
           }
+        }
+        if (in_flight.size() == 0) {  // -n: no ticket left for this connection
+          why = ending::drained;
+          break;
         }
       }
       count_ending(why, w);
@@ -8188,11 +8483,17 @@ class load_worker {
 
   const load_plan& plan_;
   const load_config& config_;
+  load_shared& shared_;
   unsigned first_connection_;
   std::vector<connection_state> connections_;
-  clock::time_point measure_start_, measure_end_, ended_{};
+  clock::time_point measure_start_, measure_end_, steady_start_, ended_{};
   std::atomic<std::uint64_t>& sequence_;
   load_live_counters& live_;
+  interval_mailbox* mailbox_;
+  struct {
+    std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
+  } delivered_;                          // the counts at the last delivery
+  latency_histogram interval_latency_;   // since the last delivery
   splitmix64 rng_;
   std::vector<std::string> batches_;
   load_counters counters_;
@@ -8224,14 +8525,16 @@ class load_runner {
     started_ = clock::now();
     measure_start_ = started_ + c.warmup;
     measure_end_ = measure_start_ + c.duration;
+    shared_ = std::make_unique<detail::load_shared>(c, measure_start_);
+    shared_->budget_spent = [this] { stop_workers(); };
     const unsigned threads = c.threads;
     live_ = std::make_unique<detail::load_live_counters[]>(threads);
     schedulers_ = std::make_unique<scheduler*[]>(threads);
+    mailboxes_ = std::make_unique<detail::interval_mailbox[]>(threads);
     unsigned first = 0;
     for (unsigned i = 0; i < threads; ++i) {
       const unsigned share = c.connections / threads + (i < c.connections % threads ? 1 : 0);
-      workers_.push_back(std::make_unique<detail::load_worker>(plan_, first, share, measure_start_, measure_end_,
-                                                                sequence_, live_[i]));
+      workers_.push_back(std::make_unique<detail::load_worker>(plan_, *shared_, first, share, live_[i], &mailboxes_[i]));
       first += share;
     }
     for (unsigned i = 0; i < threads; ++i) {
@@ -8270,6 +8573,42 @@ class load_runner {
   void request_stop() noexcept {
     stopped_early_.store(true, std::memory_order_relaxed);
     stop_workers();
+  }
+
+  /// --interval (load_config::report_interval): the next interval that every worker has finished,
+  /// oldest first, or nothing yet. The intervals of a run add up to its totals exactly: the last
+  /// one, delivered when the workers end, holds what came after the last whole interval.
+  std::optional<load_interval> next_interval() {
+    const auto& c = plan_.config;
+    if (c.report_interval.count() <= 0 || workers_.empty()) return std::nullopt;
+    detail::interval_counts sum;
+    bool any = false;
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      std::lock_guard lock(mailboxes_[i].lock);
+      const auto& box = mailboxes_[i];
+      if (box.finished.size() > intervals_taken_) any = true;
+      else if (!box.closed) return std::nullopt;  // this worker has not finished the interval yet
+    }
+    if (!any) return std::nullopt;  // every worker is done and everything was taken
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      std::lock_guard lock(mailboxes_[i].lock);
+      auto& box = mailboxes_[i];
+      if (box.finished.size() > intervals_taken_) {
+        sum.merge(box.finished[intervals_taken_]);
+        box.finished[intervals_taken_] = {};  // the histogram's memory goes back now
+      }
+    }
+    load_interval out;
+    out.index = intervals_taken_++;
+    const double length = std::chrono::duration<double>(c.report_interval).count();
+    out.start_sec = length * double(out.index);
+    out.end_sec = std::min(out.start_sec + length, std::max(out.start_sec, std::chrono::duration<double>(clock::now() - measure_start_).count()));
+    out.requests = sum.requests;
+    out.responses = sum.responses;
+    out.errors = sum.errors;
+    out.bytes_read = sum.bytes_read;
+    out.latency = std::move(sum.latency);
+    return out;
   }
 
   /// Waits up to `limit` for the workers to finish; true when they have.
@@ -8314,10 +8653,13 @@ class load_runner {
           r.per_template[i].latency.merge(c.per_template[i].latency);
         }
       }
+      r.steady_responses += c.steady_responses;
+      r.steady_latency.merge(c.steady_latency);
       if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
       for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];
     }
     r.elapsed_sec = std::chrono::duration<double>(ended - measure_start_).count();
+    r.ramp_sec = std::min(r.elapsed_sec, std::chrono::duration<double>(plan_.config.ramp_length()).count());
     r.interrupted = stopped_early_.load(std::memory_order_relaxed) && ended < measure_end_;
     // Only whole seconds that the run lived through.
     r.responses_per_second.resize(std::min(r.responses_per_second.size(), std::size_t(std::ceil(r.elapsed_sec))));
@@ -8335,8 +8677,10 @@ class load_runner {
 
   load_plan plan_;
   clock::time_point started_{}, measure_start_{}, measure_end_{};
-  std::atomic<std::uint64_t> sequence_{0};
+  std::unique_ptr<detail::load_shared> shared_;
   std::unique_ptr<detail::load_live_counters[]> live_;
+  std::unique_ptr<detail::interval_mailbox[]> mailboxes_;
+  std::size_t intervals_taken_ = 0;
   std::unique_ptr<scheduler*[]> schedulers_;  // each worker's, while it runs; under publishing_
   std::mutex publishing_;
   std::vector<std::unique_ptr<detail::load_worker>> workers_;
@@ -8394,596 +8738,34 @@ inline load_results run_load(load_plan plan) {
 //  * ucannon: `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out FILE]
 //    [--histogram-out FILE]`: when the first word is `merge`, the rest are run files to merge
 //    (cli_options::merge). No file, or another flag: the merge usage line, exit 1.
+//  * ucannon: `-n N` stops after exactly N responses; without -d the run may take up to a day.
+//    `--ramp D` opens the connections evenly over D (closed loop) or grows the --rate from 0
+//    over D. `--rate` also takes a schedule (parse_rate_schedule()). -n, --ramp and schedules
+//    measure from the first request: with them an explicit --warmup is an error (exit 2).
+//  * ucannon: `--assert EXPR` (load_thresholds.hpp), as many as wanted; a bad one exits 2.
+//  * ucannon: `--interval D` prints a line per interval as the run goes; `--json-lines` makes those
+//    lines JSON (an interval of 1s unless --interval says otherwise) and the final report one
+//    JSON line too. `--report FILE` writes an HTML report after the run (load_html_report.hpp).
 
+// Pass/fail thresholds on a finished run, for CI jobs ("fail the build if p99 regresses") and
+// capacity searches: `--assert 'p99<5ms'`, `--assert 'errors<0.1%'`, `--assert 'rps>50000'`.
+//
+// An assertion is METRIC OP VALUE, no spaces needed (spaces around the parts are allowed):
+//   pN      latency percentile N (p50, p99, p99.9, p100), VALUE a duration: 250us, 5ms, 1.5s
+//   mean    latency mean;  max: the largest latency    (durations, as pN)
+//   rps     responses per second                        (a plain decimal, e.g. 50000 or 12.5)
+//   errors  connect + read + timeout errors: a count, or with % a share of responses + errors
+//   unexpected  responses whose status class is not the expected one: a count, or with % a
+//           share of the responses
+// OP is <, <=, > or >=. Latency is the corrected latency (from the intended send in open loop).
+//
+// Why a run fails, and the exit status that says so (ucannon's; gcannon had only 0 and 1):
+//   4  nothing was measured: no response (or echo) completed, e.g. every connection failed
+//   3  a threshold failed
+//   1  some response had an unexpected status class (gcannon's)
+// The first that applies wins: a run with no response fails every latency threshold anyway, and
+// a threshold is what a CI job asked about.
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <charconv>
-#include <chrono>
-#include <cstddef>
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-namespace uring_cannon {
-
-/// Everything the ucannon command line asks for.
-struct cli_options {
-  load_config config;          ///< the run itself (url, raw_files, -c -t -d -p -r -s, ...)
-  bool json = false;           ///< --json (clears tui)
-  bool tui = false;            ///< --tui
-  bool clear_history = false;  ///< --clear-history: clear, print "Run history cleared.", exit 0
-  bool help = false;           ///< --help / -h: print cli_help() on stdout, exit 0
-  bool version = false;        ///< --version / -V: print cli_version() on stdout, exit 0
-  int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
-  bool latency_details = false;  ///< --latency: TTFB row and min/max/stddev in the text report
-  bool histogram = false;      ///< --histogram: the latency buckets in --json
-  std::string latency_out;     ///< --latency-out FILE: HdrHistogram percentile text after the run
-  std::string histogram_out;   ///< --histogram-out FILE: the run file (run_file.hpp) after the run
-  bool merge = false;          ///< `ucannon merge ...`: merge merge_files instead of running
-  std::vector<std::string> merge_files;  ///< the run files to merge, in the order given
-
-  static constexpr int max_buckets = 100;
-  static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
-  static constexpr unsigned max_connections = 1'000'000;
-  static constexpr unsigned max_threads = 1024;
-  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
-  static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
-  static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
-};
-
-/// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
-inline constexpr int cli_exit_usage = 1;      ///< gcannon's: unknown flag, no target, --recv-buf < 512
-inline constexpr int cli_exit_bad_value = 2;  ///< ucannon's: a flag's value is invalid
-
-/// parse_cli()'s answer: options to run with, or a message for stderr and an exit status.
-struct cli_result {
-  cli_options options;   ///< meaningful when ok()
-  std::string message;   ///< for stderr, newline-terminated; empty when ok()
-  int exit_code = 0;     ///< cli_exit_usage or cli_exit_bad_value when !ok()
-
-  bool ok() const noexcept { return message.empty(); }
-};
-
-/// `ucannon <version>\n`.
-inline std::string cli_version() { return std::string("ucannon ") + version_string + "\n"; }
-
-/// The one-line usage that an unknown flag or a missing target prints to stderr.
-inline std::string cli_usage() {
-  return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
-         "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
-         "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
-         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
-         "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [--clear-history] [--help] "
-         "[--version]\n";
-}
-
-/// The --help text: every flag, its default, the duration syntax and the exit statuses.
-inline std::string cli_help() {
-  std::string text = std::string("ucannon ") + version_string +
-                     " - io_uring HTTP/1.1 and WebSocket load generator, a drop-in for gcannon\n\n";
-  text += R"(Usage: ucannon <url> [options]
-       ucannon -R file1,file2,... [options]
-
-Target
-  <url>                 http://host[:port][/path]; the last word not starting with '-' wins
-  -R, --raw F1,F2,...   raw request files, each sent byte for byte (pipelined -p times);
-                        connections rotate through them on reconnect. Placeholders:
-                        {RAND:min:max} and {SEQ:start}. Without <url>, host and port come from
-                        the first file's Host header
-
-Load                                                                      default
-  -c N                  total connections, split evenly over the threads    100
-  -t N                  worker threads, one io_uring each (at most -c)      1
-  -d D                  duration of the measurement                         10s
-  -p N                  pipeline depth; above 64 is capped at 64            1
-  -r N                  responses per connection, then it is reopened;      0 (keep-alive)
-                        0 = never
-  -s CODE               expected status; only its class (2xx..5xx) counts   200
-  --ws                  WebSocket echo mode: upgrade, then text frames      off
-  --ws-msg TEXT         WebSocket payload; implies --ws                     hello
-  --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
-  --rate N              open loop: N requests per second in all, evenly     off
-                        spaced over the connections (decimals allowed, e.g.
-                        50000 or 12.5; without it, gcannon's closed loop).
-                        Latency is then measured from each request's
-                        intended send time, so a stalled server shows in it
-                        (coordinated omission corrected, as wrk2 does); the
-                        report adds the service time (from the actual send)
-                        and the rate reached, with a warning below 98%
-  --timeout D           a response not complete D after its request: a      0 (off)
-                        timeout error, and the connection is reopened
-  --connect-timeout D   a connect not done in D: a connect timeout error    0 (the kernel's)
-  --warmup D            excluded from every count and histogram; 0 = none   100ms
-  --cqe-latency         stop the latency clock when the completion          off
-                        arrives, before parsing
-  --per-tpl-latency     a latency histogram per raw template                off
-  --bind LIST           local addresses to spread the connections over,    the kernel's
-                        e.g. 10.0.0.2,10.0.0.3 or 127.0.0.1-127.0.0.16
-                        (IPv4 ranges vary the last octet; IPv6 addresses in
-                        the list; at most 4096), so one process can hold
-                        more connections than one address's ephemeral ports
-
-Output
-  (default)             gcannon's text report
-  --json                one JSON object on stdout, nothing else; wins over --tui
-  --tui                 live progress bar and req/s sparkline, then result tables, the latency
-                        histogram and run-history charts. Colour only on a terminal; NO_COLOR
-                        (set and non-empty) or TERM=dumb turn it off
-  -b, --buckets N       histogram bars in --tui, 1..100 (more: 100)         10
-  --percentiles LIST    extra percentiles, e.g. 50,90,99.9,99.99 (at most   none
-                        20, each above 0 and at most 100): a table of
-                        latency and time to first byte (TTFB) after the text
-                        report and in --tui; "percentiles_us" (and
-                        "ttfb_percentiles_us") in --json, keyed as written
-  --latency             text report: a TTFB row under the latency row and   off
-                        a line of latency min/max/stddev (without it the
-                        text is gcannon's; --json and --tui always have them)
-  --histogram           --json: "histogram_us", the non-empty latency       off
-                        buckets as [lower_us, count] (they sum to samples)
-  --latency-out FILE    after the run, write the latency distribution to
-                        FILE in HdrHistogram's percentile text (milliseconds)
-  --histogram-out FILE  after the run, write FILE: the whole run, exact (its
-                        histograms and every count), for `ucannon merge`
-  --clear-history       delete the run history (~/.ucannon/history.bin) and exit
-  -h, --help            print this help and exit
-  -V, --version         print the version and exit
-
-Fleet runs
-  ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]
-                        merge the --histogram-out files of runs made at the same time on
-                        several machines into one report (text, or --json): histograms merged
-                        bucket by bucket, counts summed, elapsed the longest run's,
-                        connections, threads and --rate summed. Runs of different modes
-                        (HTTP, WebSocket) or expected status classes do not merge (exit 1)
-
-Numbers and durations
-  Value flags take the next word even when it starts with '-'; long flags also accept
-  --flag=value. Numbers are whole and non-negative (--rate and --percentiles also take a
-  decimal point). A duration is a number with an optional unit: ms, s (the default), m or h,
-  e.g. 5, 5s, 1.5s, 500ms, 0.5m, 2m, 1h; s, m and h take decimals down to whole milliseconds,
-  ms is whole. gcannon read these with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s);
-  ucannon rejects them instead.
-
-Exit status
-  0  the run finished and every response had the expected status class
-  1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
-     --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
-  2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
-     100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
-     --percentiles list, a bad --bind list, or -c below -t (each thread needs a connection)
-)";
-  return text;
-}
-
-namespace detail {
-
-inline constexpr std::uint64_t cli_max_duration_ms = 8760ull * 3600 * 1000;  // a year: no overflow anywhere
-
-// The value of `digits` (all decimal digits, at most 18 of them) as an integer.
-constexpr std::uint64_t cli_digits_value(std::string_view digits) noexcept {
-  std::uint64_t v = 0;
-  for (char c : digits) v = v * 10 + std::uint64_t(c - '0');
-  return v;
-}
-
-// "5", "5s", "1.5s", "500ms", "0.5m", "2m", "2.5h" (units case-insensitive, as gcannon's 'S' and
-// 'M') -> ms. A decimal part must come to whole milliseconds, and ms takes none.
-inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexcept {
-  std::size_t digits = 0;
-  while (digits < text.size() && is_digit(text[digits])) ++digits;
-  std::string_view whole = text.substr(0, digits), fraction;
-  std::size_t end = digits;
-  if (end < text.size() && text[end] == '.') {
-    std::size_t more = end + 1;
-    while (more < text.size() && is_digit(text[more])) ++more;
-    fraction = text.substr(end + 1, more - end - 1);
-    if (fraction.empty()) return std::nullopt;  // "5." and "5.s": say what you mean
-    end = more;
-  }
-  const std::string_view unit = text.substr(end);
-  std::uint64_t scale = 0;
-  if (unit.empty() || iequals(unit, "s")) scale = 1000;
-  else if (iequals(unit, "ms")) scale = 1;
-  else if (iequals(unit, "m")) scale = 60'000;
-  else if (iequals(unit, "h")) scale = 3'600'000;
-  else return std::nullopt;
-  const auto value = parse_decimal(whole, cli_max_duration_ms / scale);
-  if (!value) return std::nullopt;
-  std::uint64_t ms = *value * scale;
-  if (!fraction.empty()) {
-    // Trailing zeros say nothing; what is left must be a whole number of milliseconds.
-    while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
-    if (fraction.size() > 9) return std::nullopt;  // finer than 1 ms for every unit
-    std::uint64_t denominator = 1;
-    for (std::size_t i = 0; i < fraction.size(); ++i) denominator *= 10;
-    const std::uint64_t numerator = cli_digits_value(fraction) * scale;  // < 10^9 * 3.6e6: no overflow
-    if (numerator % denominator != 0) return std::nullopt;
-    ms += numerator / denominator;
-    if (ms > cli_max_duration_ms) return std::nullopt;
-  }
-  return ms;
-}
-
-// A plain decimal: digits, optionally a point and more digits, at most 16 characters (so at most
-// 15 significant digits, which a double keeps exactly); no sign, no exponent, no spaces.
-inline std::optional<double> cli_plain_decimal(std::string_view text) noexcept {
-  if (text.empty() || text.size() > 16) return std::nullopt;
-  const std::size_t dot = text.find('.');
-  const std::string_view whole = text.substr(0, dot);
-  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
-  auto all_digits = [](std::string_view t) {
-    if (t.empty()) return false;
-    for (char c : t)
-      if (!is_digit(c)) return false;
-    return true;
-  };
-  if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction))) return std::nullopt;
-  double value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-  return value;
-}
-
-// --rate: a plain decimal above 0 and at most max_rate.
-inline std::optional<double> cli_rate(std::string_view text) noexcept {
-  const auto rate = cli_plain_decimal(text);
-  if (!rate || !(*rate > 0.0 && *rate <= cli_options::max_rate)) return std::nullopt;
-  return rate;
-}
-
-// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
-// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
-inline std::optional<double> cli_percentile(std::string_view item) noexcept {
-  const auto p = cli_plain_decimal(item);
-  if (!p || !(*p > 0.0 && *p <= 100.0)) return std::nullopt;
-  return p;
-}
-
-// "50,90,99.9" -> {50, 90, 99.9}, repeats dropped; nullopt for any bad item or too many.
-inline std::optional<std::vector<double>> cli_percentile_list(std::string_view text) {
-  std::vector<double> list;
-  std::size_t items = 0;
-  for (;;) {
-    const auto comma = text.find(',');
-    const auto p = cli_percentile(text.substr(0, comma));
-    if (!p || ++items > cli_options::max_percentiles) return std::nullopt;
-    bool repeat = false;
-    for (double seen : list) repeat = repeat || seen == *p;
-    if (!repeat) list.push_back(*p);
-    if (comma == std::string_view::npos) return list;
-    text.remove_prefix(comma + 1);
-  }
-}
-
-inline std::string cli_value_error(std::string_view flag, std::string_view expects, std::string_view value) {
-  return "Error: " + std::string(flag) + " expects " + std::string(expects) + ", got '" + std::string(value) +
-         "'\n";
-}
-
-}  // namespace detail
-
-/// Reads a duration as ucannon's -d, --timeout, --connect-timeout and --warmup do: a number with
-/// an optional unit, ms, s (default), m or h, at most a year; s, m and h take a decimal part that
-/// comes to whole milliseconds ("1.5s", "0.5m"), ms is whole. Zero is accepted (callers that need
-/// more say so).
-inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
-  const auto ms = detail::cli_duration_ms(text);
-  if (!ms) {
-    // Appended piece by piece: g++ 12 at -O3 misreads `"'" + std::string(...)` as an overlapping
-    // memcpy (-Wrestrict, a known false positive).
-    std::string message(1, '\'');
-    message += text;
-    message += "' is not a duration such as 10, 10s, 1.5s, 500ms, 2m or 1h";
-    return or_error<std::chrono::milliseconds>::failure(std::move(message));
-  }
-  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
-}
-
-namespace detail {
-
-// An IPv4 address in dotted decimal, as 4 bytes; nullopt for anything else.
-inline std::optional<in_addr> cli_ipv4(std::string_view text) {
-  in_addr address{};
-  if (text.empty() || text.size() > 15 || ::inet_pton(AF_INET, std::string(text).c_str(), &address) != 1)
-    return std::nullopt;
-  return address;
-}
-
-// An IPv6 address, bare or in brackets, in its canonical text form; nullopt for anything else.
-inline std::optional<std::string> cli_ipv6(std::string_view text) {
-  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
-  in6_addr address{};
-  if (text.empty() || text.size() > 45 || ::inet_pton(AF_INET6, std::string(text).c_str(), &address) != 1)
-    return std::nullopt;
-  char canonical[INET6_ADDRSTRLEN];
-  if (!::inet_ntop(AF_INET6, &address, canonical, sizeof canonical)) return std::nullopt;
-  return std::string(canonical);
-}
-
-inline std::string cli_ipv4_text(in_addr address) {
-  char text[INET_ADDRSTRLEN];
-  return ::inet_ntop(AF_INET, &address, text, sizeof text) ? std::string(text) : std::string();
-}
-
-}  // namespace detail
-
-/// Reads --bind's value into load_config::source_addresses' form: a comma list whose items are
-/// IPv4 addresses (`10.0.0.2`), IPv4 ranges over the last octet (`127.0.0.1-127.0.0.16`, both
-/// ends included, same first three octets, low end first) and IPv6 addresses (`::1`, or `[::1]`),
-/// in the order given, ranges expanded, each in its canonical text form. At most
-/// cli_options::max_source_addresses addresses, none twice, no empty item; otherwise the message
-/// says which item is wrong and why.
-inline or_error<std::vector<std::string>> parse_source_addresses(std::string_view text) {
-  using result = or_error<std::vector<std::string>>;
-  std::vector<std::string> addresses;
-  auto add = [&](std::string address, std::string_view item) -> std::string {
-    for (const std::string& seen : addresses)
-      if (seen == address) return "address " + address + " is listed twice (item '" + std::string(item) + "')";
-    if (addresses.size() == cli_options::max_source_addresses)
-      return "more than " + std::to_string(cli_options::max_source_addresses) + " addresses";
-    addresses.push_back(std::move(address));
-    return {};
-  };
-  if (text.empty()) return result::failure("an empty address list");
-  for (;;) {
-    const auto comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
-    std::string problem;
-    if (item.empty()) {
-      problem = "an empty item in the list";
-    } else if (const auto dash = item.find('-'); dash != std::string_view::npos) {
-      const auto low = detail::cli_ipv4(item.substr(0, dash));
-      const auto high = detail::cli_ipv4(item.substr(dash + 1));
-      if (!low || !high) {
-        problem = "'" + std::string(item) + "' is not a range such as 127.0.0.1-127.0.0.16";
-      } else {
-        const std::uint32_t from = ntohl(low->s_addr), to = ntohl(high->s_addr);
-        if ((from >> 8) != (to >> 8))
-          problem = "range '" + std::string(item) + "' must keep the first three octets (only the last one varies)";
-        else if (from > to)
-          problem = "range '" + std::string(item) + "' runs backwards";
-        for (std::uint32_t a = from; problem.empty() && a <= to; ++a)
-          problem = add(detail::cli_ipv4_text(in_addr{htonl(a)}), item);
-      }
-    } else if (const auto v4 = detail::cli_ipv4(item)) {
-      problem = add(detail::cli_ipv4_text(*v4), item);
-    } else if (auto v6 = detail::cli_ipv6(item)) {
-      problem = add(std::move(*v6), item);
-    } else {
-      problem = "'" + std::string(item) + "' is not an IPv4 or IPv6 address";
-    }
-    if (!problem.empty()) return result::failure(std::move(problem));
-    if (comma == std::string_view::npos) return addresses;
-    text.remove_prefix(comma + 1);
-  }
-}
-
-namespace detail {
-
-// `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]`
-// (argv[1] is "merge").
-inline cli_result parse_merge_cli(int argc, const char* const* argv) {
-  cli_result result;
-  cli_options& o = result.options;
-  o.merge = true;
-  auto usage_error = [&](std::string why) {
-    result.message = "Error: " + why + "\nUsage: ucannon merge <run-file>... [--json] [--latency] [--histogram] "
-                     "[--latency-out <file>] [--histogram-out <file>]\n";
-    result.exit_code = cli_exit_usage;
-    return result;
-  };
-  for (int i = 2; i < argc; ++i) {
-    const std::string_view word = argv[i] ? argv[i] : "";
-    if (word.empty()) return usage_error("an empty file name");
-    if (word.front() != '-') {
-      o.merge_files.emplace_back(word);
-      continue;
-    }
-    std::string_view flag = word;
-    std::optional<std::string_view> attached;
-    if (const auto eq = word.find('='); word.size() > 2 && word[1] == '-' && eq != std::string_view::npos) {
-      flag = word.substr(0, eq);
-      attached = word.substr(eq + 1);
-    }
-    if (flag == "--json" || flag == "--latency" || flag == "--histogram" || flag == "--help" || flag == "-h") {
-      if (attached) return usage_error(std::string(flag) + " takes no value");
-      (flag == "--json" ? o.json : flag == "--latency" ? o.latency_details : flag == "--histogram" ? o.histogram : o.help) = true;
-      if (o.help) return result;
-    } else if (flag == "--latency-out" || flag == "--histogram-out") {
-      std::string_view value;
-      if (attached) value = *attached;
-      else if (i + 1 < argc && argv[i + 1]) value = argv[++i];
-      if (value.empty()) return usage_error(std::string(flag) + " needs a file name");
-      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
-    } else {
-      return usage_error("unknown option '" + std::string(word) + "' for merge");
-    }
-  }
-  if (o.merge_files.empty()) return usage_error("merge needs at least one run file (written by --histogram-out)");
-  return result;
-}
-
-}  // namespace detail
-
-/// Parses ucannon's command line (argv[0] is the program name and is skipped). Never throws on
-/// bad input: a bad command line comes back as !ok() with its message and exit status.
-inline cli_result parse_cli(int argc, const char* const* argv) {
-  cli_result result;
-  cli_options& o = result.options;
-  load_config& c = o.config;
-  bool url_given = false;
-  if (argc > 1 && argv[1] && std::string_view(argv[1]) == "merge") return detail::parse_merge_cli(argc, argv);
-
-  auto fail = [&](std::string message, int code) {
-    result.message = std::move(message);
-    result.exit_code = code;
-    return result;
-  };
-  auto usage_error = [&](std::string why) { return fail("Error: " + why + "\n" + cli_usage(), cli_exit_usage); };
-
-  for (int i = 1; i < argc; ++i) {
-    const std::string_view word = argv[i] ? argv[i] : "";
-    if (word.empty() || word.front() != '-') {
-      c.url = std::string(word);
-      url_given = !word.empty();
-      continue;
-    }
-    std::string_view flag = word;
-    std::optional<std::string_view> attached;  // --flag=value
-    if (word.size() > 2 && word[1] == '-') {
-      if (const auto eq = word.find('='); eq != std::string_view::npos) {
-        flag = word.substr(0, eq);
-        attached = word.substr(eq + 1);
-      }
-    }
-
-    // Flags without a value.
-    bool* toggle = nullptr;
-    if (flag == "--ws") toggle = &c.websocket;
-    else if (flag == "--tui") toggle = &o.tui;
-    else if (flag == "--json") toggle = &o.json;
-    else if (flag == "--cqe-latency") toggle = &c.cqe_latency;
-    else if (flag == "--per-tpl-latency") toggle = &c.per_template_latency;
-    else if (flag == "--latency") toggle = &o.latency_details;
-    else if (flag == "--histogram") toggle = &o.histogram;
-    else if (flag == "--clear-history") toggle = &o.clear_history;
-    else if (flag == "--help" || flag == "-h") toggle = &o.help;
-    else if (flag == "--version" || flag == "-V") toggle = &o.version;
-    if (toggle) {
-      if (attached) return fail("Error: " + std::string(flag) + " takes no value, got '" + std::string(word) + "'\n",
-                                cli_exit_bad_value);
-      *toggle = true;
-      if (o.help || o.version || o.clear_history) return result;  // acts where it stands
-      continue;
-    }
-
-    const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
-                       flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
-                       flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
-                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
-                       flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
-                       flag == "--latency-out" || flag == "--histogram-out";
-    if (!known) return usage_error("unknown option '" + std::string(word) + "'");
-
-    std::string_view value;
-    if (attached) {
-      value = *attached;
-    } else if (i + 1 < argc && argv[i + 1]) {
-      value = argv[++i];
-    } else {
-      return fail("Error: " + std::string(flag) + " needs a value\n", cli_exit_bad_value);
-    }
-
-    auto number = [&](std::uint64_t min, std::uint64_t max) -> std::optional<std::uint64_t> {
-      const auto n = detail::parse_decimal(value, max);
-      if (!n || *n < min) return std::nullopt;
-      return n;
-    };
-    // 1 or more, where anything above `cap` (however many digits) counts as `cap`: gcannon's -p rule.
-    auto capped = [&](std::uint64_t cap) -> std::optional<std::uint64_t> {
-      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
-      const auto n = detail::parse_decimal(value);
-      if (n && *n == 0) return std::nullopt;
-      return (!n || *n > cap) ? cap : *n;
-    };
-    auto bad = [&](std::string_view expects) { return fail(detail::cli_value_error(flag, expects, value), cli_exit_bad_value); };
-
-    if (flag == "-c") {
-      const auto n = number(1, cli_options::max_connections);
-      if (!n) return bad("a number of connections from 1 to 1000000");
-      c.connections = static_cast<unsigned>(*n);
-    } else if (flag == "-t") {
-      const auto n = number(1, cli_options::max_threads);
-      if (!n) return bad("a number of threads from 1 to 1024");
-      c.threads = static_cast<unsigned>(*n);
-    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup" || flag == "--connect-timeout") {
-      const auto ms = detail::cli_duration_ms(value);
-      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off; --connect-timeout 0: the kernel's
-      if (!ms || (*ms == 0 && !zero_ok))
-        return bad(zero_ok ? "a duration such as 0, 100ms, 1.5s or 2m"
-                           : "a duration above 0 such as 10, 10s, 1.5s, 500ms, 2m or 1h");
-      const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
-      (flag == "-d"                ? c.duration
-       : flag == "--timeout"       ? c.timeout
-       : flag == "--warmup"        ? c.warmup
-                                   : c.connect_timeout) = d;
-    } else if (flag == "--rate") {
-      const auto rate = detail::cli_rate(value);
-      if (!rate) return bad("a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5");
-      c.rate = *rate;
-    } else if (flag == "-p") {
-      const auto n = capped(load_config::max_pipeline);
-      if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
-      c.pipeline = static_cast<unsigned>(*n);
-    } else if (flag == "-r") {
-      const auto n = detail::parse_decimal(value);
-      if (!n) return bad("a number of responses per connection (0 = unlimited)");
-      c.requests_per_connection = *n;
-    } else if (flag == "-s") {
-      const auto n = number(100, 599);
-      if (!n) return bad("an HTTP status code from 100 to 599");
-      c.expected_status = static_cast<int>(*n);
-    } else if (flag == "--raw" || flag == "-R") {
-      // Empty items are skipped, as gcannon's strtok did ("a.raw,b.raw," is two files).
-      std::vector<std::string> files;
-      std::string_view rest = value;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        if (comma != 0) files.emplace_back(rest.substr(0, comma));
-        if (comma == std::string_view::npos) break;
-        rest.remove_prefix(comma + 1);
-      }
-      if (files.empty()) return bad("a comma-separated list of raw request files");
-      c.raw_files = std::move(files);  // the last --raw wins, as in gcannon
-    } else if (flag == "--percentiles") {
-      auto list = detail::cli_percentile_list(value);
-      if (!list)
-        return bad("a comma-separated list of at most 20 percentiles, each above 0 and at most 100, "
-                   "such as 50,90,99.9");
-      c.percentiles = std::move(*list);  // the last --percentiles wins
-    } else if (flag == "--bind") {
-      auto addresses = parse_source_addresses(value);
-      if (!addresses)
-        return fail("Error: --bind expects a comma list of addresses or ranges such as 10.0.0.2,127.0.0.1-127.0.0.16: " +
-                        addresses.error() + "\n",
-                    cli_exit_bad_value);
-      c.source_addresses = std::move(*addresses);  // the last --bind wins
-    } else if (flag == "--latency-out" || flag == "--histogram-out") {
-      if (value.empty()) return bad("a file name");
-      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
-    } else if (flag == "--ws-msg") {
-      c.ws_message = std::string(value);
-      c.websocket = true;
-    } else if (flag == "-b" || flag == "--buckets") {
-      const auto n = capped(cli_options::max_buckets);
-      if (!n) return bad("a number of histogram bars from 1 to 100 (more counts as 100)");
-      o.buckets = static_cast<int>(*n);
-    } else if (flag == "--recv-buf") {
-      // A too-small buffer keeps gcannon's message and status; anything else is a bad value.
-      const auto n = detail::parse_decimal(value, cli_options::max_recv_buffer_size);
-      if (!n) return bad("a buffer size in bytes from 512 to 1048576");
-      if (*n < load_config::min_recv_buffer_size)
-        return fail("Error: --recv-buf must be at least 512\n", cli_exit_usage);
-      c.recv_buffer_size = static_cast<std::uint32_t>(*n);
-    }
-  }
-
-  if (!url_given && c.raw_files.empty()) return usage_error("no target: give a URL or --raw files");
-  if (c.connections < c.threads)
-    return fail("Error: -c " + std::to_string(c.connections) + " is less than -t " + std::to_string(c.threads) +
-                    ": each thread needs at least one connection\n",
-                cli_exit_bad_value);
-  if (o.json) o.tui = false;
-  return result;
-}
-
-}  // namespace uring_cannon
 // ucannon's default text report, byte-compatible with gcannon 0.5.3's: a header block printed
 // before the run (format_text_header) and the results after it (format_text_results).
 //
@@ -9246,20 +9028,39 @@ inline std::string format_rate(double per_second) {
   return std::string(buffer, end);
 }
 
+/// The open-loop rate a run asked for on average over `elapsed_sec`: load_config::rate, or what
+/// its ramp or schedule comes to over that time.
+inline double asked_rate(const load_config& config, double elapsed_sec) {
+  if (config.rate_schedule.empty() || elapsed_sec <= 0) return config.rate;
+  return make_rate_curve(config).requests_by(elapsed_sec) / elapsed_sec;
+}
+
+/// An open-loop rate schedule as the header shows it: "0 -> 20000 req/s over 30s, then 20000 req/s".
+inline std::string format_rate_schedule(const load_config& config) {
+  std::string out;
+  for (const auto& step : config.rate_schedule) {
+    out += format_rate(step.from);
+    if (step.to != step.from) out += " -> " + format_rate(step.to);
+    out += " req/s for " + format_duration_setting(step.length) + ", ";
+  }
+  return out + "then " + format_rate(config.rate) + " req/s";
+}
+
 /// Below this share of load_config::rate, the run did not reach its target rate.
 inline constexpr double rate_reached_share = 0.98;
 
 /// Open loop only: fewer than 98% of the asked requests per second were sent (the target is
 /// overloaded, or the generator is: too few connections for the rate, or too few threads).
 inline bool rate_not_reached(const load_config& config, const load_results& r) noexcept {
-  return config.rate > 0 && r.sent_per_second() < config.rate * rate_reached_share;
+  return config.rate > 0 && r.sent_per_second() < asked_rate(config, r.elapsed_sec) * rate_reached_share;
 }
 
 /// The open-loop warning (with its leading blank line) when rate_not_reached(); "" otherwise.
 inline std::string format_rate_warning(const load_config& config, const load_results& r) {
   if (!rate_not_reached(config, r)) return {};
   return "\n  WARNING: the target rate was not reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " +
-         format_rate(config.rate) + " req/s)\n";
+         (config.rate_schedule.empty() ? format_rate(config.rate) : format_fixed(asked_rate(config, r.elapsed_sec), 2)) +
+         " req/s)\n";
 }
 
 // ---- the report ------------------------------------------------------------------------------
@@ -9313,6 +9114,16 @@ inline std::string text_mode_tags(const load_config& config, bool tui) {
   return tags;
 }
 
+/// One --interval as a text line: `  [  2.0s]  123.45K req/s  p50 402us  p99 1.20ms  errors 0`.
+inline std::string format_interval_text(const load_interval& i) {
+  const double length = i.end_sec - i.start_sec;
+  std::string when = format_fixed(i.end_sec, 1) + "s";
+  if (when.size() < 7) when.insert(0, 7 - when.size(), ' ');
+  return "  [" + when + "]  " + format_count(truncate_to_u64(length > 0 ? double(i.responses) / length : 0)) +
+         " req/s  p50 " + format_latency(i.latency.quantile_us(0.5)) + "  p99 " +
+         format_latency(i.latency.quantile_us(0.99)) + "  errors " + std::to_string(i.errors) + "\n";
+}
+
 /// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon
 /// shows `host:port/path` with the port always present (":80" too), unlike load_results::target.
 /// Pass `tui` = true when the TUI is on (it only adds the tag).
@@ -9330,8 +9141,17 @@ inline std::string format_text_header(const load_config& config, const std::stri
          "\n";
   if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
   out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
-  out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
-  if (config.rate > 0) out += "  Rate:      " + format_rate(config.rate) + " req/s (open loop)\n";
+  if (config.max_responses > 0)
+    out += "  Duration:  until " + std::to_string(config.max_responses) + " responses (at most " +
+           format_duration_setting(config.duration) + ")\n";
+  else
+    out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
+  if (config.rate > 0 && !config.rate_schedule.empty())
+    out += "  Rate:      " + format_rate_schedule(config) + " (open loop)\n";
+  else if (config.rate > 0)
+    out += "  Rate:      " + format_rate(config.rate) + " req/s (open loop)\n";
+  else if (config.ramp.count() > 0)
+    out += "  Ramp:      connections opened evenly over " + format_duration_setting(config.ramp) + "\n";
   out += "\n";
   return out;
 }
@@ -9402,9 +9222,19 @@ inline std::string format_text_results(const load_config& config, const load_res
     out += "  " + std::to_string(r.requests) + " requests in " + elapsed + "s, " + std::to_string(r.responses) +
            " responses\n";
   out += "  Throughput: " + format_count(truncate_to_u64(r.requests_per_second())) + " req/s\n";
-  if (config.rate > 0)
+  if (config.rate > 0 && config.rate_schedule.empty())
     out += "  Rate: asked " + format_rate(config.rate) + " req/s, sent " + format_fixed(r.sent_per_second(), 2) +
            " req/s\n";
+  else if (config.rate > 0)
+    out += "  Rate: asked " + format_fixed(asked_rate(config, r.elapsed_sec), 2) + " req/s on average, sent " +
+           format_fixed(r.sent_per_second(), 2) + " req/s\n";
+  if (r.ramp_sec > 0) {
+    const latency_histogram& s = r.steady_latency;
+    out += "  After the " + format_fixed(r.ramp_sec, 2) + "s ramp: " +
+           format_count(truncate_to_u64(r.steady_requests_per_second())) + " req/s, p50 " +
+           format_latency(s.quantile_us(0.5)) + ", p99 " + format_latency(s.quantile_us(0.99)) + " (" +
+           std::to_string(r.steady_responses) + " responses)\n";
+  }
   out += "  Bandwidth:  " + format_bandwidth(r.bytes_per_second()) + "\n";
 
   if (config.websocket) {
@@ -9465,6 +9295,965 @@ inline std::string format_text_results(const load_config& config, const load_res
 }
 
 }  // namespace uring_cannon
+
+#include <charconv>
+#include <optional>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+namespace uring_cannon {
+
+inline constexpr int exit_unexpected_status = 1;  ///< gcannon's: a response of another status class
+inline constexpr int exit_threshold_failed = 3;   ///< an --assert did not hold
+inline constexpr int exit_nothing_measured = 4;   ///< no response completed (every connection failed, ...)
+
+/// What an assertion measures.
+enum class threshold_metric { percentile, mean, max, rps, errors, unexpected };
+/// How the measured value must compare with the bound.
+enum class threshold_op { less, less_equal, greater, greater_equal };
+
+/// One parsed --assert.
+struct threshold {
+  std::string text;                 ///< as typed, spaces removed: "p99<5ms"
+  threshold_metric metric = threshold_metric::percentile;
+  double percentile = 0;            ///< for percentile: in (0, 100]
+  threshold_op op = threshold_op::less;
+  double bound = 0;                 ///< microseconds for latency metrics; a count, a rate or a percentage
+  bool percent = false;             ///< errors and unexpected: the bound is a share in percent
+};
+
+/// A threshold checked against a run.
+struct threshold_result {
+  threshold rule;
+  double measured = 0;              ///< in the bound's unit
+  bool passed = false;
+};
+
+namespace detail {
+
+inline std::optional<double> threshold_number(std::string_view text) noexcept {
+  if (text.empty() || text.front() == '+' || text.front() == '-') return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size() || !(value >= 0)) return std::nullopt;
+  return value;
+}
+
+// "250us", "5ms", "1.5s" -> microseconds. A unit is required: "p99<5" would be a guess.
+inline std::optional<double> threshold_duration_us(std::string_view text) noexcept {
+  double scale = 0;
+  if (text.ends_with("us")) scale = 1, text.remove_suffix(2);
+  else if (text.ends_with("ms")) scale = 1e3, text.remove_suffix(2);
+  else if (text.ends_with("s")) scale = 1e6, text.remove_suffix(1);
+  else return std::nullopt;
+  const auto n = threshold_number(text);
+  if (!n) return std::nullopt;
+  return *n * scale;
+}
+
+inline bool threshold_holds(double measured, threshold_op op, double bound) noexcept {
+  switch (op) {
+    case threshold_op::less: return measured < bound;
+    case threshold_op::less_equal: return measured <= bound;
+    case threshold_op::greater: return measured > bound;
+    case threshold_op::greater_equal: return measured >= bound;
+  }
+  return false;
+}
+
+}  // namespace detail
+
+/// Reads one --assert expression; the message says what was expected.
+inline or_error<threshold> parse_threshold(std::string_view text) {
+  threshold t;
+  for (char c : text)
+    if (c != ' ' && c != '\t') t.text += c;
+  const std::string_view s = t.text;
+  const auto op_at = s.find_first_of("<>");
+  auto fail = [&](std::string why) {
+    return or_error<threshold>::failure("'" + std::string(text) + "': " + std::move(why));
+  };
+  if (op_at == std::string_view::npos || op_at == 0)
+    return fail("expected METRIC<VALUE or METRIC>VALUE, e.g. p99<5ms, errors<0.1%, rps>50000");
+  const std::string_view metric = s.substr(0, op_at);
+  const bool or_equal = op_at + 1 < s.size() && s[op_at + 1] == '=';
+  t.op = s[op_at] == '<' ? (or_equal ? threshold_op::less_equal : threshold_op::less)
+                         : (or_equal ? threshold_op::greater_equal : threshold_op::greater);
+  std::string_view value = s.substr(op_at + (or_equal ? 2 : 1));
+  if (value.empty()) return fail("no value after the comparison");
+
+  if (metric.size() > 1 && metric.front() == 'p') {
+    const auto p = detail::threshold_number(metric.substr(1));
+    if (!p || !(*p > 0 && *p <= 100)) return fail("a percentile must be above 0 and at most 100, e.g. p99 or p99.9");
+    t.metric = threshold_metric::percentile;
+    t.percentile = *p;
+  } else if (metric == "mean") {
+    t.metric = threshold_metric::mean;
+  } else if (metric == "max") {
+    t.metric = threshold_metric::max;
+  } else if (metric == "rps") {
+    t.metric = threshold_metric::rps;
+  } else if (metric == "errors") {
+    t.metric = threshold_metric::errors;
+  } else if (metric == "unexpected") {
+    t.metric = threshold_metric::unexpected;
+  } else {
+    return fail("unknown metric '" + std::string(metric) + "' (pN, mean, max, rps, errors, unexpected)");
+  }
+
+  switch (t.metric) {
+    case threshold_metric::percentile:
+    case threshold_metric::mean:
+    case threshold_metric::max: {
+      const auto us = detail::threshold_duration_us(value);
+      if (!us) return fail("a latency bound needs a unit: us, ms or s (e.g. 250us, 5ms, 1.5s)");
+      t.bound = *us;
+      break;
+    }
+    case threshold_metric::rps: {
+      const auto n = detail::threshold_number(value);
+      if (!n) return fail("rps takes a number of responses per second, e.g. 50000");
+      t.bound = *n;
+      break;
+    }
+    case threshold_metric::errors:
+    case threshold_metric::unexpected: {
+      t.percent = value.back() == '%';
+      if (t.percent) value.remove_suffix(1);
+      const auto n = detail::threshold_number(value);
+      if (!n || (t.percent && *n > 100)) return fail("a count such as 0 or 10, or a share such as 0.1%");
+      t.bound = *n;
+      break;
+    }
+  }
+  return t;
+}
+
+/// The value `rule` looks at in `r` (microseconds for latency metrics).
+inline double measure_threshold(const threshold& rule, const load_results& r, int expected_status) noexcept {
+  const auto share = [](std::uint64_t part, std::uint64_t whole) {
+    return whole == 0 ? (part == 0 ? 0.0 : 100.0) : 100.0 * double(part) / double(whole);
+  };
+  switch (rule.metric) {
+    case threshold_metric::percentile: return double(r.latency.percentile_us(rule.percentile));
+    case threshold_metric::mean: return r.latency.mean_us();
+    case threshold_metric::max: return double(r.latency.max_us());
+    case threshold_metric::rps: return r.requests_per_second();
+    case threshold_metric::errors: {
+      const auto errors = r.errors.total();
+      return rule.percent ? share(errors, r.responses + errors) : double(errors);
+    }
+    case threshold_metric::unexpected: {
+      const auto unexpected = r.unexpected_status(expected_status);
+      return rule.percent ? share(unexpected, r.responses) : double(unexpected);
+    }
+  }
+  return 0;
+}
+
+/// Checks every rule against `r`. A latency rule on a run with no response fails: there is
+/// nothing to vouch for.
+inline std::vector<threshold_result> check_thresholds(const std::vector<threshold>& rules, const load_results& r,
+                                                      int expected_status) {
+  std::vector<threshold_result> out;
+  for (const auto& rule : rules) {
+    threshold_result checked{rule, measure_threshold(rule, r, expected_status), false};
+    const bool latency = rule.metric == threshold_metric::percentile || rule.metric == threshold_metric::mean ||
+                         rule.metric == threshold_metric::max;
+    checked.passed = !(latency && r.latency.empty()) && detail::threshold_holds(checked.measured, rule.op, rule.bound);
+    out.push_back(std::move(checked));
+  }
+  return out;
+}
+
+inline bool all_passed(const std::vector<threshold_result>& results) noexcept {
+  for (const auto& t : results)
+    if (!t.passed) return false;
+  return true;
+}
+
+/// The measured value as the text report shows it: latencies as gcannon prints them ("7.20ms"),
+/// rps with two decimals, counts whole, shares with three decimals and a %.
+inline std::string format_threshold_value(const threshold_result& t) {
+  switch (t.rule.metric) {
+    case threshold_metric::percentile:
+    case threshold_metric::mean:
+    case threshold_metric::max: return format_latency(truncate_to_u64(t.measured));
+    case threshold_metric::rps: return format_fixed(t.measured, 2);
+    case threshold_metric::errors:
+    case threshold_metric::unexpected:
+      return t.rule.percent ? format_fixed(t.measured, 3) + "%" : std::to_string(truncate_to_u64(t.measured));
+  }
+  return {};
+}
+
+/// The text report's block: a line per threshold, `  PASS  p99<5ms  (p99 was 3.21ms)`, after a
+/// blank line and a `Thresholds:` heading. "" without thresholds.
+inline std::string format_threshold_text(const std::vector<threshold_result>& results) {
+  if (results.empty()) return {};
+  std::size_t failed = 0;
+  for (const auto& t : results) failed += t.passed ? 0 : 1;
+  std::string out = "\n  Thresholds: " + std::to_string(results.size() - failed) + " passed, " +
+                    std::to_string(failed) + " failed\n";
+  for (const auto& t : results) {
+    const std::string_view metric(t.rule.text.data(), t.rule.text.find_first_of("<>"));
+    out += std::string(t.passed ? "    PASS  " : "    FAIL  ") + t.rule.text + "  (" + std::string(metric) +
+           " was " + format_threshold_value(t) + ")\n";
+  }
+  return out;
+}
+
+/// Nothing measured: no response or echo completed. The message says why, for stderr.
+inline std::string nothing_measured_message(const load_results& r) {
+  if (r.responses > 0) return {};
+  const auto& e = r.errors;
+  if (e.connect > 0 && e.read == 0 && e.timeout == 0)
+    return "Error: no request completed: every connection failed (" + std::to_string(e.connect) +
+           " connect errors: " + std::to_string(e.classes.connect_refused) + " refused, " +
+           std::to_string(e.classes.connect_timeout) + " timed out, " + std::to_string(e.classes.connect_other) +
+           " other)";
+  if (e.total() > 0)
+    return "Error: no request completed (" + std::to_string(e.connect) + " connect, " + std::to_string(e.read) +
+           " read, " + std::to_string(e.timeout) + " timeout errors)";
+  return "Error: no request completed: the server answered nothing within the run";
+}
+
+/// The exit status of a finished run: exit_nothing_measured, exit_threshold_failed,
+/// exit_unexpected_status or 0, the first that applies.
+inline int run_exit_code(const load_results& r, int expected_status, const std::vector<threshold_result>& thresholds) {
+  if (r.responses == 0) return exit_nothing_measured;
+  if (!all_passed(thresholds)) return exit_threshold_failed;
+  return r.exit_code(expected_status);
+}
+
+}  // namespace uring_cannon
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <charconv>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace uring_cannon {
+
+/// Everything the ucannon command line asks for.
+struct cli_options {
+  load_config config;          ///< the run itself (url, raw_files, -c -t -d -p -r -s, ...)
+  bool json = false;           ///< --json (clears tui)
+  bool tui = false;            ///< --tui
+  bool clear_history = false;  ///< --clear-history: clear, print "Run history cleared.", exit 0
+  bool help = false;           ///< --help / -h: print cli_help() on stdout, exit 0
+  bool version = false;        ///< --version / -V: print cli_version() on stdout, exit 0
+  int buckets = 10;            ///< -b / --buckets: TUI histogram bars, 1..max_buckets
+  bool latency_details = false;  ///< --latency: TTFB row and min/max/stddev in the text report
+  bool histogram = false;      ///< --histogram: the latency buckets in --json
+  std::string latency_out;     ///< --latency-out FILE: HdrHistogram percentile text after the run
+  std::string histogram_out;   ///< --histogram-out FILE: the run file (run_file.hpp) after the run
+  std::string report;          ///< --report FILE: the HTML report after the run (or the merge)
+  std::vector<threshold> thresholds;  ///< --assert, in the order given
+  bool json_lines = false;     ///< --json-lines: interval lines and the final report as JSON lines
+  bool merge = false;          ///< `ucannon merge ...`: merge merge_files instead of running
+  std::vector<std::string> merge_files;  ///< the run files to merge, in the order given
+
+  static constexpr int max_buckets = 100;
+  static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
+  static constexpr unsigned max_connections = 1'000'000;
+  static constexpr unsigned max_threads = 1024;
+  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+  static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
+  static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
+};
+
+/// Exit statuses of the command line itself. A finished run exits 0, or as run_exit_code() says
+/// (load_thresholds.hpp): 1 unexpected statuses, 3 a failed --assert, 4 no response at all.
+inline constexpr int cli_exit_usage = 1;      ///< gcannon's: unknown flag, no target, --recv-buf < 512
+inline constexpr int cli_exit_bad_value = 2;  ///< ucannon's: a flag's value is invalid
+
+/// parse_cli()'s answer: options to run with, or a message for stderr and an exit status.
+struct cli_result {
+  cli_options options;   ///< meaningful when ok()
+  std::string message;   ///< for stderr, newline-terminated; empty when ok()
+  int exit_code = 0;     ///< cli_exit_usage or cli_exit_bad_value when !ok()
+
+  bool ok() const noexcept { return message.empty(); }
+};
+
+/// `ucannon <version>\n`.
+inline std::string cli_version() { return std::string("ucannon ") + version_string + "\n"; }
+
+/// The one-line usage that an unknown flag or a missing target prints to stderr.
+inline std::string cli_usage() {
+  return "Usage: ucannon <url> -c <conns> -t <threads> -d <duration> [-p <pipeline>] [-r <req/conn>] "
+         "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
+         "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
+         "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
+         "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [-n <responses>] [--ramp <duration>] "
+         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--clear-history] [--help] "
+         "[--version]\n";
+}
+
+/// The --help text: every flag, its default, the duration syntax and the exit statuses.
+inline std::string cli_help() {
+  std::string text = std::string("ucannon ") + version_string +
+                     " - io_uring HTTP/1.1 and WebSocket load generator, a drop-in for gcannon\n\n";
+  text += R"(Usage: ucannon <url> [options]
+       ucannon -R file1,file2,... [options]
+
+Target
+  <url>                 http://host[:port][/path]; the last word not starting with '-' wins
+  -R, --raw F1,F2,...   raw request files, each sent byte for byte (pipelined -p times);
+                        connections rotate through them on reconnect. Placeholders:
+                        {RAND:min:max} and {SEQ:start}. Without <url>, host and port come from
+                        the first file's Host header
+
+Load                                                                      default
+  -c N                  total connections, split evenly over the threads    100
+  -t N                  worker threads, one io_uring each (at most -c)      1
+  -d D                  duration of the measurement                         10s
+  -p N                  pipeline depth; above 64 is capped at 64            1
+  -r N                  responses per connection, then it is reopened;      0 (keep-alive)
+                        0 = never
+  -s CODE               expected status; only its class (2xx..5xx) counts   200
+  --ws                  WebSocket echo mode: upgrade, then text frames      off
+  --ws-msg TEXT         WebSocket payload; implies --ws                     hello
+  --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --rate N              open loop: N requests per second in all, evenly     off
+                        spaced over the connections (decimals allowed, e.g.
+                        50000 or 12.5; without it, gcannon's closed loop).
+                        Latency is then measured from each request's
+                        intended send time, so a stalled server shows in it
+                        (coordinated omission corrected, as wrk2 does); the
+                        report adds the service time (from the actual send)
+                        and the rate reached, with a warning below 98%
+                        A schedule moves the rate first: A:B:D goes from A
+                        to B req/s linearly over D, R@D holds R for D; items
+                        run in order, comma-separated, and a last plain R is
+                        held after them (else the last item's end rate), e.g.
+                        1000:20000:30s or 1000@10s,2000@10s,4000
+  --ramp D              grow the load from zero over D: the connections     off
+                        open evenly over D (closed loop), or the --rate
+                        rises linearly from 0 over D. The report gives the
+                        part after the ramp on its own
+  -n N                  stop after exactly N responses (-d, if given, is    off
+                        a cap; without it, a day)
+  --timeout D           a response not complete D after its request: a      0 (off)
+                        timeout error, and the connection is reopened
+  --connect-timeout D   a connect not done in D: a connect timeout error    0 (the kernel's)
+  --warmup D            excluded from every count and histogram; 0 = none   100ms
+                        (none with -n, --ramp or a rate schedule, which
+                        measure from the first request)
+  --cqe-latency         stop the latency clock when the completion          off
+                        arrives, before parsing
+  --per-tpl-latency     a latency histogram per raw template                off
+  --bind LIST           local addresses to spread the connections over,    the kernel's
+                        e.g. 10.0.0.2,10.0.0.3 or 127.0.0.1-127.0.0.16
+                        (IPv4 ranges vary the last octet; IPv6 addresses in
+                        the list; at most 4096), so one process can hold
+                        more connections than one address's ephemeral ports
+
+Output
+  (default)             gcannon's text report
+  --json                one JSON object on stdout, nothing else; wins over --tui
+  --tui                 live progress bar and req/s sparkline, then result tables, the latency
+                        histogram and run-history charts. Colour only on a terminal; NO_COLOR
+                        (set and non-empty) or TERM=dumb turn it off
+  -b, --buckets N       histogram bars in --tui, 1..100 (more: 100)         10
+  --percentiles LIST    extra percentiles, e.g. 50,90,99.9,99.99 (at most   none
+                        20, each above 0 and at most 100): a table of
+                        latency and time to first byte (TTFB) after the text
+                        report and in --tui; "percentiles_us" (and
+                        "ttfb_percentiles_us") in --json, keyed as written
+  --latency             text report: a TTFB row under the latency row and   off
+                        a line of latency min/max/stddev (without it the
+                        text is gcannon's; --json and --tui always have them)
+  --histogram           --json: "histogram_us", the non-empty latency       off
+                        buckets as [lower_us, count] (they sum to samples)
+  --latency-out FILE    after the run, write the latency distribution to
+                        FILE in HdrHistogram's percentile text (milliseconds)
+  --histogram-out FILE  after the run, write FILE: the whole run, exact (its
+                        histograms and every count), for `ucannon merge`
+  --interval D          print a line per interval D as the run goes         off
+                        (requests/s, p50, p99, errors of that interval)
+  --json-lines          --json as JSON lines: one object per interval (1s
+                        unless --interval), then the final report as one line
+  --report FILE         after the run, write FILE: a self-contained HTML
+                        report with plots (opens offline)
+  --assert EXPR         a threshold the run must meet, else exit 3; as many
+                        as wanted: pN<D (p99<5ms, p99.9<=20ms), mean<D,
+                        max<D (D in us, ms or s), rps>N, errors<N or
+                        errors<P% (of responses + errors), unexpected<N or
+                        unexpected<P% (responses of an unexpected status
+                        class, of all responses); ops < <= > >=
+  --clear-history       delete the run history (~/.ucannon/history.bin) and exit
+  -h, --help            print this help and exit
+  -V, --version         print the version and exit
+
+Fleet runs
+  ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]
+                [--report F] [--assert EXPR]...
+                        merge the --histogram-out files of runs made at the same time on
+                        several machines into one report (text, or --json): histograms merged
+                        bucket by bucket, counts summed, elapsed the longest run's,
+                        connections, threads and --rate summed. Runs of different modes
+                        (HTTP, WebSocket) or expected status classes do not merge (exit 1)
+
+Numbers and durations
+  Value flags take the next word even when it starts with '-'; long flags also accept
+  --flag=value. Numbers are whole and non-negative (--rate and --percentiles also take a
+  decimal point). A duration is a number with an optional unit: ms, s (the default), m or h,
+  e.g. 5, 5s, 1.5s, 500ms, 0.5m, 2m, 1h; s, m and h take decimals down to whole milliseconds,
+  ms is whole. gcannon read these with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s);
+  ucannon rejects them instead.
+
+Exit status (when several apply, the first in this order: 4, 3, 1)
+  0  the run finished, every response had the expected status class, every --assert held
+  1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
+     --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
+  2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
+     100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
+     --percentiles list, a bad --bind list, a bad --assert or rate schedule, --warmup with -n,
+     --ramp or a schedule, or -c below -t (each thread needs a connection)
+  3  an --assert threshold failed (the report says which)
+  4  no response completed: every connection failed, or the server answered nothing
+)";
+  return text;
+}
+
+namespace detail {
+
+inline constexpr std::uint64_t cli_max_duration_ms = 8760ull * 3600 * 1000;  // a year: no overflow anywhere
+
+// The value of `digits` (all decimal digits, at most 18 of them) as an integer.
+constexpr std::uint64_t cli_digits_value(std::string_view digits) noexcept {
+  std::uint64_t v = 0;
+  for (char c : digits) v = v * 10 + std::uint64_t(c - '0');
+  return v;
+}
+
+// "5", "5s", "1.5s", "500ms", "0.5m", "2m", "2.5h" (units case-insensitive, as gcannon's 'S' and
+// 'M') -> ms. A decimal part must come to whole milliseconds, and ms takes none.
+inline std::optional<std::uint64_t> cli_duration_ms(std::string_view text) noexcept {
+  std::size_t digits = 0;
+  while (digits < text.size() && is_digit(text[digits])) ++digits;
+  std::string_view whole = text.substr(0, digits), fraction;
+  std::size_t end = digits;
+  if (end < text.size() && text[end] == '.') {
+    std::size_t more = end + 1;
+    while (more < text.size() && is_digit(text[more])) ++more;
+    fraction = text.substr(end + 1, more - end - 1);
+    if (fraction.empty()) return std::nullopt;  // "5." and "5.s": say what you mean
+    end = more;
+  }
+  const std::string_view unit = text.substr(end);
+  std::uint64_t scale = 0;
+  if (unit.empty() || iequals(unit, "s")) scale = 1000;
+  else if (iequals(unit, "ms")) scale = 1;
+  else if (iequals(unit, "m")) scale = 60'000;
+  else if (iequals(unit, "h")) scale = 3'600'000;
+  else return std::nullopt;
+  const auto value = parse_decimal(whole, cli_max_duration_ms / scale);
+  if (!value) return std::nullopt;
+  std::uint64_t ms = *value * scale;
+  if (!fraction.empty()) {
+    // Trailing zeros say nothing; what is left must be a whole number of milliseconds.
+    while (!fraction.empty() && fraction.back() == '0') fraction.remove_suffix(1);
+    if (fraction.size() > 9) return std::nullopt;  // finer than 1 ms for every unit
+    std::uint64_t denominator = 1;
+    for (std::size_t i = 0; i < fraction.size(); ++i) denominator *= 10;
+    const std::uint64_t numerator = cli_digits_value(fraction) * scale;  // < 10^9 * 3.6e6: no overflow
+    if (numerator % denominator != 0) return std::nullopt;
+    ms += numerator / denominator;
+    if (ms > cli_max_duration_ms) return std::nullopt;
+  }
+  return ms;
+}
+
+// A plain decimal: digits, optionally a point and more digits, at most 16 characters (so at most
+// 15 significant digits, which a double keeps exactly); no sign, no exponent, no spaces.
+inline std::optional<double> cli_plain_decimal(std::string_view text) noexcept {
+  if (text.empty() || text.size() > 16) return std::nullopt;
+  const std::size_t dot = text.find('.');
+  const std::string_view whole = text.substr(0, dot);
+  const std::string_view fraction = dot == std::string_view::npos ? std::string_view{} : text.substr(dot + 1);
+  auto all_digits = [](std::string_view t) {
+    if (t.empty()) return false;
+    for (char c : t)
+      if (!is_digit(c)) return false;
+    return true;
+  };
+  if (!all_digits(whole) || (dot != std::string_view::npos && !all_digits(fraction))) return std::nullopt;
+  double value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, std::chars_format::fixed);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// --rate: a plain decimal above 0 and at most max_rate.
+inline std::optional<double> cli_rate(std::string_view text) noexcept {
+  const auto rate = cli_plain_decimal(text);
+  if (!rate || !(*rate > 0.0 && *rate <= cli_options::max_rate)) return std::nullopt;
+  return rate;
+}
+
+// One --percentiles item: digits, optionally a point and more digits, at most 16 characters
+// (so at most 15 significant digits, which a double keeps exactly), above 0 and at most 100.
+inline std::optional<double> cli_percentile(std::string_view item) noexcept {
+  const auto p = cli_plain_decimal(item);
+  if (!p || !(*p > 0.0 && *p <= 100.0)) return std::nullopt;
+  return p;
+}
+
+// "50,90,99.9" -> {50, 90, 99.9}, repeats dropped; nullopt for any bad item or too many.
+inline std::optional<std::vector<double>> cli_percentile_list(std::string_view text) {
+  std::vector<double> list;
+  std::size_t items = 0;
+  for (;;) {
+    const auto comma = text.find(',');
+    const auto p = cli_percentile(text.substr(0, comma));
+    if (!p || ++items > cli_options::max_percentiles) return std::nullopt;
+    bool repeat = false;
+    for (double seen : list) repeat = repeat || seen == *p;
+    if (!repeat) list.push_back(*p);
+    if (comma == std::string_view::npos) return list;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+inline std::string cli_value_error(std::string_view flag, std::string_view expects, std::string_view value) {
+  return "Error: " + std::string(flag) + " expects " + std::string(expects) + ", got '" + std::string(value) +
+         "'\n";
+}
+
+}  // namespace detail
+
+/// Reads a duration as ucannon's -d, --timeout, --connect-timeout and --warmup do: a number with
+/// an optional unit, ms, s (default), m or h, at most a year; s, m and h take a decimal part that
+/// comes to whole milliseconds ("1.5s", "0.5m"), ms is whole. Zero is accepted (callers that need
+/// more say so).
+inline or_error<std::chrono::milliseconds> parse_duration(std::string_view text) {
+  const auto ms = detail::cli_duration_ms(text);
+  if (!ms) {
+    // Appended piece by piece: g++ 12 at -O3 misreads `"'" + std::string(...)` as an overlapping
+    // memcpy (-Wrestrict, a known false positive).
+    std::string message(1, '\'');
+    message += text;
+    message += "' is not a duration such as 10, 10s, 1.5s, 500ms, 2m or 1h";
+    return or_error<std::chrono::milliseconds>::failure(std::move(message));
+  }
+  return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+}
+
+namespace detail {
+
+// An IPv4 address in dotted decimal, as 4 bytes; nullopt for anything else.
+inline std::optional<in_addr> cli_ipv4(std::string_view text) {
+  in_addr address{};
+  if (text.empty() || text.size() > 15 || ::inet_pton(AF_INET, std::string(text).c_str(), &address) != 1)
+    return std::nullopt;
+  return address;
+}
+
+// An IPv6 address, bare or in brackets, in its canonical text form; nullopt for anything else.
+inline std::optional<std::string> cli_ipv6(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  in6_addr address{};
+  if (text.empty() || text.size() > 45 || ::inet_pton(AF_INET6, std::string(text).c_str(), &address) != 1)
+    return std::nullopt;
+  char canonical[INET6_ADDRSTRLEN];
+  if (!::inet_ntop(AF_INET6, &address, canonical, sizeof canonical)) return std::nullopt;
+  return std::string(canonical);
+}
+
+inline std::string cli_ipv4_text(in_addr address) {
+  char text[INET_ADDRSTRLEN];
+  return ::inet_ntop(AF_INET, &address, text, sizeof text) ? std::string(text) : std::string();
+}
+
+}  // namespace detail
+
+/// Reads --rate's value: a plain rate `50000` (no schedule), or a schedule of comma-separated
+/// items run in order, `A:B:D` (linear from A to B req/s over D) and `R@D` (R req/s for D), with
+/// an optional last plain `R` held afterwards (without it, the last item's end rate is held). Rates
+/// are plain decimals, at most cli_options::max_rate; schedule rates may be 0, the held rate may
+/// not. Durations as parse_duration(), above 0.
+inline or_error<std::pair<double, std::vector<rate_step>>> parse_rate_schedule(std::string_view text) {
+  using result = or_error<std::pair<double, std::vector<rate_step>>>;
+  std::vector<rate_step> steps;
+  std::optional<double> held;
+  auto rate_of = [](std::string_view t) -> std::optional<double> {
+    const auto r = detail::cli_plain_decimal(t);
+    if (!r || *r > cli_options::max_rate) return std::nullopt;
+    return r;
+  };
+  auto length_of = [](std::string_view t) -> std::optional<std::chrono::milliseconds> {
+    const auto ms = detail::cli_duration_ms(t);
+    if (!ms || *ms == 0) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+  };
+  if (text.empty()) return result::failure("an empty rate");
+  for (;;) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const bool last = comma == std::string_view::npos;
+    const auto bad = [&](std::string why) { return result::failure("'" + std::string(item) + "': " + std::move(why)); };
+    if (const auto at = item.find('@'); at != std::string_view::npos) {
+      const auto r = rate_of(item.substr(0, at));
+      const auto d = length_of(item.substr(at + 1));
+      if (!r || !d) return bad("expected RATE@DURATION such as 2000@10s");
+      steps.push_back({*r, *r, *d});
+    } else if (const auto colon = item.find(':'); colon != std::string_view::npos) {
+      const auto second = item.find(':', colon + 1);
+      const auto from = rate_of(item.substr(0, colon));
+      const auto to = second == std::string_view::npos ? std::nullopt : rate_of(item.substr(colon + 1, second - colon - 1));
+      const auto d = second == std::string_view::npos ? std::nullopt : length_of(item.substr(second + 1));
+      if (!from || !to || !d) return bad("expected FROM:TO:DURATION such as 1000:20000:30s");
+      steps.push_back({*from, *to, *d});
+    } else {
+      const auto r = rate_of(item);
+      if (!r || *r <= 0 || !last)
+        return bad(last ? "expected a rate above 0 such as 50000 or 12.5"
+                        : "a plain rate is only allowed last (the rate held after the schedule)");
+      held = r;
+    }
+    if (last) break;
+    text.remove_prefix(comma + 1);
+  }
+  const double rate = held ? *held : steps.back().to;
+  if (rate <= 0) return result::failure("the rate held after the schedule must be above 0 (add a last plain rate)");
+  return std::pair(rate, std::move(steps));
+}
+
+/// Reads --bind's value into load_config::source_addresses' form: a comma list whose items are
+/// IPv4 addresses (`10.0.0.2`), IPv4 ranges over the last octet (`127.0.0.1-127.0.0.16`, both
+/// ends included, same first three octets, low end first) and IPv6 addresses (`::1`, or `[::1]`),
+/// in the order given, ranges expanded, each in its canonical text form. At most
+/// cli_options::max_source_addresses addresses, none twice, no empty item; otherwise the message
+/// says which item is wrong and why.
+inline or_error<std::vector<std::string>> parse_source_addresses(std::string_view text) {
+  using result = or_error<std::vector<std::string>>;
+  std::vector<std::string> addresses;
+  auto add = [&](std::string address, std::string_view item) -> std::string {
+    for (const std::string& seen : addresses)
+      if (seen == address) return "address " + address + " is listed twice (item '" + std::string(item) + "')";
+    if (addresses.size() == cli_options::max_source_addresses)
+      return "more than " + std::to_string(cli_options::max_source_addresses) + " addresses";
+    addresses.push_back(std::move(address));
+    return {};
+  };
+  if (text.empty()) return result::failure("an empty address list");
+  for (;;) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    std::string problem;
+    if (item.empty()) {
+      problem = "an empty item in the list";
+    } else if (const auto dash = item.find('-'); dash != std::string_view::npos) {
+      const auto low = detail::cli_ipv4(item.substr(0, dash));
+      const auto high = detail::cli_ipv4(item.substr(dash + 1));
+      if (!low || !high) {
+        problem = "'" + std::string(item) + "' is not a range such as 127.0.0.1-127.0.0.16";
+      } else {
+        const std::uint32_t from = ntohl(low->s_addr), to = ntohl(high->s_addr);
+        if ((from >> 8) != (to >> 8))
+          problem = "range '" + std::string(item) + "' must keep the first three octets (only the last one varies)";
+        else if (from > to)
+          problem = "range '" + std::string(item) + "' runs backwards";
+        for (std::uint32_t a = from; problem.empty() && a <= to; ++a)
+          problem = add(detail::cli_ipv4_text(in_addr{htonl(a)}), item);
+      }
+    } else if (const auto v4 = detail::cli_ipv4(item)) {
+      problem = add(detail::cli_ipv4_text(*v4), item);
+    } else if (auto v6 = detail::cli_ipv6(item)) {
+      problem = add(std::move(*v6), item);
+    } else {
+      problem = "'" + std::string(item) + "' is not an IPv4 or IPv6 address";
+    }
+    if (!problem.empty()) return result::failure(std::move(problem));
+    if (comma == std::string_view::npos) return addresses;
+    text.remove_prefix(comma + 1);
+  }
+}
+
+namespace detail {
+
+// `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]`
+// (argv[1] is "merge").
+inline cli_result parse_merge_cli(int argc, const char* const* argv) {
+  cli_result result;
+  cli_options& o = result.options;
+  o.merge = true;
+  auto usage_error = [&](std::string why) {
+    result.message = "Error: " + why + "\nUsage: ucannon merge <run-file>... [--json] [--latency] [--histogram] "
+                     "[--latency-out <file>] [--histogram-out <file>] [--report <file>] [--assert <expr>]...\n";
+    result.exit_code = cli_exit_usage;
+    return result;
+  };
+  for (int i = 2; i < argc; ++i) {
+    const std::string_view word = argv[i] ? argv[i] : "";
+    if (word.empty()) return usage_error("an empty file name");
+    if (word.front() != '-') {
+      o.merge_files.emplace_back(word);
+      continue;
+    }
+    std::string_view flag = word;
+    std::optional<std::string_view> attached;
+    if (const auto eq = word.find('='); word.size() > 2 && word[1] == '-' && eq != std::string_view::npos) {
+      flag = word.substr(0, eq);
+      attached = word.substr(eq + 1);
+    }
+    if (flag == "--json" || flag == "--latency" || flag == "--histogram" || flag == "--help" || flag == "-h") {
+      if (attached) return usage_error(std::string(flag) + " takes no value");
+      (flag == "--json" ? o.json : flag == "--latency" ? o.latency_details : flag == "--histogram" ? o.histogram : o.help) = true;
+      if (o.help) return result;
+    } else if (flag == "--latency-out" || flag == "--histogram-out" || flag == "--report" || flag == "--assert") {
+      std::string_view value;
+      if (attached) value = *attached;
+      else if (i + 1 < argc && argv[i + 1]) value = argv[++i];
+      if (value.empty()) return usage_error(std::string(flag) + (flag == "--assert" ? " needs a threshold" : " needs a file name"));
+      if (flag == "--assert") {
+        auto rule = parse_threshold(value);
+        if (!rule) {
+          result.message = "Error: --assert " + rule.error() + "\n";
+          result.exit_code = cli_exit_bad_value;
+          return result;
+        }
+        o.thresholds.push_back(std::move(*rule));
+      } else {
+        (flag == "--latency-out" ? o.latency_out : flag == "--report" ? o.report : o.histogram_out) = std::string(value);
+      }
+    } else {
+      return usage_error("unknown option '" + std::string(word) + "' for merge");
+    }
+  }
+  if (o.merge_files.empty()) return usage_error("merge needs at least one run file (written by --histogram-out)");
+  return result;
+}
+
+}  // namespace detail
+
+/// Parses ucannon's command line (argv[0] is the program name and is skipped). Never throws on
+/// bad input: a bad command line comes back as !ok() with its message and exit status.
+inline cli_result parse_cli(int argc, const char* const* argv) {
+  cli_result result;
+  cli_options& o = result.options;
+  load_config& c = o.config;
+  bool url_given = false, duration_given = false, warmup_given = false;
+  if (argc > 1 && argv[1] && std::string_view(argv[1]) == "merge") return detail::parse_merge_cli(argc, argv);
+
+  auto fail = [&](std::string message, int code) {
+    result.message = std::move(message);
+    result.exit_code = code;
+    return result;
+  };
+  auto usage_error = [&](std::string why) { return fail("Error: " + why + "\n" + cli_usage(), cli_exit_usage); };
+
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view word = argv[i] ? argv[i] : "";
+    if (word.empty() || word.front() != '-') {
+      c.url = std::string(word);
+      url_given = !word.empty();
+      continue;
+    }
+    std::string_view flag = word;
+    std::optional<std::string_view> attached;  // --flag=value
+    if (word.size() > 2 && word[1] == '-') {
+      if (const auto eq = word.find('='); eq != std::string_view::npos) {
+        flag = word.substr(0, eq);
+        attached = word.substr(eq + 1);
+      }
+    }
+
+    // Flags without a value.
+    bool* toggle = nullptr;
+    if (flag == "--ws") toggle = &c.websocket;
+    else if (flag == "--tui") toggle = &o.tui;
+    else if (flag == "--json") toggle = &o.json;
+    else if (flag == "--cqe-latency") toggle = &c.cqe_latency;
+    else if (flag == "--per-tpl-latency") toggle = &c.per_template_latency;
+    else if (flag == "--latency") toggle = &o.latency_details;
+    else if (flag == "--histogram") toggle = &o.histogram;
+    else if (flag == "--json-lines") toggle = &o.json_lines;
+    else if (flag == "--clear-history") toggle = &o.clear_history;
+    else if (flag == "--help" || flag == "-h") toggle = &o.help;
+    else if (flag == "--version" || flag == "-V") toggle = &o.version;
+    if (toggle) {
+      if (attached) return fail("Error: " + std::string(flag) + " takes no value, got '" + std::string(word) + "'\n",
+                                cli_exit_bad_value);
+      *toggle = true;
+      if (o.help || o.version || o.clear_history) return result;  // acts where it stands
+      continue;
+    }
+
+    const bool known = flag == "-c" || flag == "-t" || flag == "-d" || flag == "-p" || flag == "-r" ||
+                       flag == "-s" || flag == "--raw" || flag == "-R" || flag == "--ws-msg" ||
+                       flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
+                       flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
+                       flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
+                       flag == "--latency-out" || flag == "--histogram-out" || flag == "-n" || flag == "--ramp" ||
+                       flag == "--assert" || flag == "--interval" || flag == "--report";
+    if (!known) return usage_error("unknown option '" + std::string(word) + "'");
+
+    std::string_view value;
+    if (attached) {
+      value = *attached;
+    } else if (i + 1 < argc && argv[i + 1]) {
+      value = argv[++i];
+    } else {
+      return fail("Error: " + std::string(flag) + " needs a value\n", cli_exit_bad_value);
+    }
+
+    auto number = [&](std::uint64_t min, std::uint64_t max) -> std::optional<std::uint64_t> {
+      const auto n = detail::parse_decimal(value, max);
+      if (!n || *n < min) return std::nullopt;
+      return n;
+    };
+    // 1 or more, where anything above `cap` (however many digits) counts as `cap`: gcannon's -p rule.
+    auto capped = [&](std::uint64_t cap) -> std::optional<std::uint64_t> {
+      if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+      const auto n = detail::parse_decimal(value);
+      if (n && *n == 0) return std::nullopt;
+      return (!n || *n > cap) ? cap : *n;
+    };
+    auto bad = [&](std::string_view expects) { return fail(detail::cli_value_error(flag, expects, value), cli_exit_bad_value); };
+
+    if (flag == "-c") {
+      const auto n = number(1, cli_options::max_connections);
+      if (!n) return bad("a number of connections from 1 to 1000000");
+      c.connections = static_cast<unsigned>(*n);
+    } else if (flag == "-t") {
+      const auto n = number(1, cli_options::max_threads);
+      if (!n) return bad("a number of threads from 1 to 1024");
+      c.threads = static_cast<unsigned>(*n);
+    } else if (flag == "-d" || flag == "--timeout" || flag == "--warmup" || flag == "--connect-timeout") {
+      const auto ms = detail::cli_duration_ms(value);
+      const bool zero_ok = flag != "-d";  // --warmup 0: none; --timeout 0: off; --connect-timeout 0: the kernel's
+      if (!ms || (*ms == 0 && !zero_ok))
+        return bad(zero_ok ? "a duration such as 0, 100ms, 1.5s or 2m"
+                           : "a duration above 0 such as 10, 10s, 1.5s, 500ms, 2m or 1h");
+      const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
+      duration_given = duration_given || flag == "-d";
+      warmup_given = warmup_given || flag == "--warmup";
+      (flag == "-d"                ? c.duration
+       : flag == "--timeout"       ? c.timeout
+       : flag == "--warmup"        ? c.warmup
+                                   : c.connect_timeout) = d;
+    } else if (flag == "--rate") {
+      if (const auto rate = detail::cli_rate(value)) {
+        c.rate = *rate;
+        c.rate_schedule.clear();
+      } else if (value.find_first_of(":@,") != std::string_view::npos) {
+        auto schedule = parse_rate_schedule(value);
+        if (!schedule)
+          return fail("Error: --rate expects a rate such as 50000 or a schedule such as 1000:20000:30s or "
+                      "1000@10s,2000@10s,4000, got '" + std::string(value) + "': " + schedule.error() + "\n",
+                      cli_exit_bad_value);
+        c.rate = schedule->first;
+        c.rate_schedule = std::move(schedule->second);
+      } else {
+        return bad("a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5");
+      }
+    } else if (flag == "-n") {
+      const auto n = number(1, std::uint64_t(1) << 53);
+      if (!n) return bad("a number of responses of 1 or more");
+      c.max_responses = *n;
+    } else if (flag == "--ramp" || flag == "--interval") {
+      const auto ms = detail::cli_duration_ms(value);
+      if (!ms || *ms == 0) return bad("a duration above 0 such as 500ms, 30s or 2m");
+      (flag == "--ramp" ? c.ramp : c.report_interval) = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+    } else if (flag == "--assert") {
+      auto rule = parse_threshold(value);
+      if (!rule) return fail("Error: --assert " + rule.error() + "\n", cli_exit_bad_value);
+      o.thresholds.push_back(std::move(*rule));
+    } else if (flag == "--report") {
+      if (value.empty()) return bad("a file name");
+      o.report = std::string(value);
+    } else if (flag == "-p") {
+      const auto n = capped(load_config::max_pipeline);
+      if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
+      c.pipeline = static_cast<unsigned>(*n);
+    } else if (flag == "-r") {
+      const auto n = detail::parse_decimal(value);
+      if (!n) return bad("a number of responses per connection (0 = unlimited)");
+      c.requests_per_connection = *n;
+    } else if (flag == "-s") {
+      const auto n = number(100, 599);
+      if (!n) return bad("an HTTP status code from 100 to 599");
+      c.expected_status = static_cast<int>(*n);
+    } else if (flag == "--raw" || flag == "-R") {
+      // Empty items are skipped, as gcannon's strtok did ("a.raw,b.raw," is two files).
+      std::vector<std::string> files;
+      std::string_view rest = value;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        if (comma != 0) files.emplace_back(rest.substr(0, comma));
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+      }
+      if (files.empty()) return bad("a comma-separated list of raw request files");
+      c.raw_files = std::move(files);  // the last --raw wins, as in gcannon
+    } else if (flag == "--percentiles") {
+      auto list = detail::cli_percentile_list(value);
+      if (!list)
+        return bad("a comma-separated list of at most 20 percentiles, each above 0 and at most 100, "
+                   "such as 50,90,99.9");
+      c.percentiles = std::move(*list);  // the last --percentiles wins
+    } else if (flag == "--bind") {
+      auto addresses = parse_source_addresses(value);
+      if (!addresses)
+        return fail("Error: --bind expects a comma list of addresses or ranges such as 10.0.0.2,127.0.0.1-127.0.0.16: " +
+                        addresses.error() + "\n",
+                    cli_exit_bad_value);
+      c.source_addresses = std::move(*addresses);  // the last --bind wins
+    } else if (flag == "--latency-out" || flag == "--histogram-out") {
+      if (value.empty()) return bad("a file name");
+      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
+    } else if (flag == "--ws-msg") {
+      c.ws_message = std::string(value);
+      c.websocket = true;
+    } else if (flag == "-b" || flag == "--buckets") {
+      const auto n = capped(cli_options::max_buckets);
+      if (!n) return bad("a number of histogram bars from 1 to 100 (more counts as 100)");
+      o.buckets = static_cast<int>(*n);
+    } else if (flag == "--recv-buf") {
+      // A too-small buffer keeps gcannon's message and status; anything else is a bad value.
+      const auto n = detail::parse_decimal(value, cli_options::max_recv_buffer_size);
+      if (!n) return bad("a buffer size in bytes from 512 to 1048576");
+      if (*n < load_config::min_recv_buffer_size)
+        return fail("Error: --recv-buf must be at least 512\n", cli_exit_usage);
+      c.recv_buffer_size = static_cast<std::uint32_t>(*n);
+    }
+  }
+
+  if (!url_given && c.raw_files.empty()) return usage_error("no target: give a URL or --raw files");
+  if (c.connections < c.threads)
+    return fail("Error: -c " + std::to_string(c.connections) + " is less than -t " + std::to_string(c.threads) +
+                    ": each thread needs at least one connection\n",
+                cli_exit_bad_value);
+  if (warmup_given && (c.max_responses > 0 || c.ramp.count() > 0 || !c.rate_schedule.empty()))
+    return fail("Error: --warmup does not combine with -n, --ramp or a rate schedule: they measure from the first "
+                "request\n",
+                cli_exit_bad_value);
+  if (c.max_responses > 0 && !duration_given) c.duration = std::chrono::hours(24);
+  if (o.json_lines) {
+    o.json = true;
+    if (c.report_interval.count() == 0) c.report_interval = std::chrono::seconds(1);
+  }
+  if (o.json) o.tui = false;
+  return result;
+}
+
+}  // namespace uring_cannon
 // ucannon's --json output: gcannon 0.5.3's object, field for field (names, order, types and
 // meaning), laid out as gcannon lays it out, followed by ucannon's own fields.
 //
@@ -9509,6 +10298,12 @@ inline std::string format_text_results(const load_config& config, const load_res
 //                   the order asked (keys from percentile_label(): "50", "99.9"); a percentile
 //                   equal to a fixed column (50, 90, 99, 99.9) gives exactly that column's value
 //   ttfb_percentiles_us   with --percentiles: the same percentiles of the time to first byte
+//   max_responses   with -n: the asked count
+//   ramp            with --ramp or a rate schedule: {"seconds": the ramp's length (3 decimals),
+//                   "steady_responses", "steady_rps" (2 decimals), "steady_latency_us": {avg, p50,
+//                   p90, p99, p999, max}}: the part after the ramp
+//   thresholds      with --assert: [{"assert": text, "measured": number (µs for latencies; 3
+//                   decimals), "passed": boolean}], in the order given
 //   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
 //                   the latency histogram's non-empty buckets in ascending order, the overflow
 //                   bucket (lower edge 5000000) last; the counts add up to latency_us.samples
@@ -9589,11 +10384,41 @@ inline std::uint64_t json_duration_sec(std::chrono::milliseconds d) noexcept {
 /// ucannon's optional additions to the --json document.
 struct json_report_options {
   bool histogram = false;  ///< --histogram: "histogram_us", the non-empty latency buckets
+  const std::vector<threshold_result>* thresholds = nullptr;  ///< --assert: "thresholds"
+  bool one_line = false;   ///< --json-lines: the whole object on one line
 };
 
 namespace detail::json_report {
 
 // {"50": n, "99.9": n} for the requested percentiles of `h`.
+// `json` (as format_json writes it: no newline inside a string, since json_quote escapes them)
+// with its newlines and the indentation after them taken out, and one newline at the end.
+inline std::string one_line(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '\n') {
+      out += json[i];
+      continue;
+    }
+    while (i + 1 < json.size() && json[i + 1] == ' ') ++i;
+  }
+  return out + "\n";
+}
+
+/// One --interval as a JSON line: {"interval": index, "start_sec", "end_sec", "requests",
+/// "responses", "errors", "bytes_read", "rps", "latency_us": {"p50", "p99", "max", "samples"}}.
+inline std::string interval_line(const load_interval& i) {
+  auto u = [](std::uint64_t v) { return std::to_string(v); };
+  const double length = i.end_sec - i.start_sec;
+  return "{\"interval\": " + u(i.index) + ", \"start_sec\": " + format_fixed(i.start_sec, 3) + ", \"end_sec\": " +
+         format_fixed(i.end_sec, 3) + ", \"requests\": " + u(i.requests) + ", \"responses\": " + u(i.responses) +
+         ", \"errors\": " + u(i.errors) + ", \"bytes_read\": " + u(i.bytes_read) + ", \"rps\": " +
+         format_fixed(length > 0 ? double(i.responses) / length : 0, 2) + ", \"latency_us\": {\"p50\": " +
+         u(i.latency.quantile_us(0.5)) + ", \"p99\": " + u(i.latency.quantile_us(0.99)) + ", \"max\": " +
+         u(i.latency.max_us()) + ", \"samples\": " + u(i.latency.count()) + "}}\n";
+}
+
 inline std::string percentile_object(const std::vector<requested_percentile>& wanted, const latency_histogram& h) {
   std::string o = "{";
   for (std::size_t i = 0; i < wanted.size(); ++i) {
@@ -9616,6 +10441,12 @@ inline std::string bucket_array(const latency_histogram& h) {
 }
 
 }  // namespace detail::json_report
+
+/// One --interval as a line of JSON (--json-lines): {"interval": index, "start_sec", "end_sec"
+/// (3 decimals, since the measurement began), "requests", "responses", "errors", "bytes_read",
+/// "rps" (2 decimals), "latency_us": {"p50", "p99", "max", "samples"}}. The intervals of a run
+/// add up to its totals.
+inline std::string format_interval_json(const load_interval& i) { return detail::json_report::interval_line(i); }
 
 /// The --json document for one run (gcannon's layout, newline-terminated).
 inline std::string format_json(const load_config& config, const load_results& r,
@@ -9707,27 +10538,67 @@ inline std::string format_json(const load_config& config, const load_results& r,
     o += ",\n  \"percentiles_us\": " + detail::json_report::percentile_object(wanted, h);
     o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
   }
+  if (config.max_responses > 0) o += ",\n  \"max_responses\": " + u(config.max_responses);
+  if (r.ramp_sec > 0) {
+    const latency_histogram& st = r.steady_latency;
+    o += ",\n  \"ramp\": {\"seconds\": " + format_fixed(r.ramp_sec, 3) + ", \"steady_responses\": " +
+         u(r.steady_responses) + ", \"steady_rps\": " + format_fixed(r.steady_requests_per_second(), 2) +
+         ", \"steady_latency_us\": {\"avg\": " + u(average_latency_us(st)) + ", \"p50\": " + u(st.quantile_us(0.5)) +
+         ", \"p90\": " + u(st.quantile_us(0.9)) + ", \"p99\": " + u(st.quantile_us(0.99)) + ", \"p999\": " +
+         u(st.quantile_us(0.999)) + ", \"max\": " + u(st.max_us()) + "}}";
+  }
+  if (options.thresholds) {
+    o += ",\n  \"thresholds\": [";
+    for (std::size_t i = 0; i < options.thresholds->size(); ++i) {
+      const threshold_result& t = (*options.thresholds)[i];
+      o += (i > 0 ? ", " : "") + std::string("{\"assert\": ") + json_quote(t.rule.text) + ", \"measured\": " +
+           format_fixed(t.measured, 3) + ", \"passed\": " + (t.passed ? "true" : "false") + "}";
+    }
+    o += "]";
+  }
   if (options.histogram) o += ",\n  \"histogram_us\": " + detail::json_report::bucket_array(h);
   o += "\n}\n";
-  return o;
+  return options.one_line ? detail::json_report::one_line(o) : o;
 }
 
 }  // namespace uring_cannon
-// The pieces of ucannon's --tui, as pure functions that return text (the caller writes it), so
-// every one is testable without a terminal:
-//  * format_tui_progress(): the live block redrawn once a second: a progress bar with elapsed and
-//    total time, the current req/s, responses so far, bandwidth (and errors, when there are any),
-//    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
-//  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
-//    yellow, p99.9 red) with a row for the time to first byte, the --percentiles asked for,
-//    throughput and status codes (and, when load_text_report.hpp's rules say so, the responses
-//    per status code, the errors by class, and the open-loop rate and service time); the
-//    adaptive latency histogram
-//    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
-//    10 runs of the history, the current run highlighted; then the counters and any warning.
-// With `colour` false nothing contains an escape code (characters alone carry the meaning: the
-// current run's bars are solid, older ones shaded). use_colour() is what decides it: a terminal,
-// NO_COLOR unset or empty (https://no-color.org), and TERM not "dumb". gcannon coloured always.
+// ucannon --report FILE.html: one self-contained page that shows a run (or a merge of runs) with
+// its settings, headline numbers, tables and plots.
+//
+// The plots are SVG written here by hand, not drawn by a charting library or a script:
+//  * no dependency: the library stays header-only, and nothing is fetched (no CDN, no fonts);
+//  * exact numbers: each point is a number this code computed from the histograms, with the
+//    same functions the text and JSON reports use, never resampled or smoothed by a library;
+//  * it opens offline, years later, in any browser, with scripts off (there are none);
+//  * it prints: SVG scales to paper, and a print style drops the page chrome.
+//
+// The page is accessible: every number is text in a table next to its plot; each <svg> has
+// role="img" with a <title> and a <desc> that says what the plot shows in words; series differ by
+// dash pattern, marker shape and a text label, not by colour alone; colours keep a contrast of at
+// least 4.5:1 on white; headings go h1, h2, h3 in order; lang="en".
+//
+// Every string that came from a user (URL, template paths, the command line, history targets) is
+// escaped with html_escape() (which also turns invalid UTF-8 and control characters into U+FFFD).
+//
+// The contract with tools and tests that read the page:
+//  * data-metric="PATH": the element's whole text is the value the --json document
+//    (format_json) holds at PATH, byte for byte as format_json writes it (same rounding: "rps"
+//    with 2 decimals, latencies in whole µs). PATH is a '/'-separated list of object keys and
+//    array indices: "rps", "latency_us/p99", "status_codes/200", "responses_per_second/0",
+//    "percentiles_us/99.99", "per_template/1/2xx". Strings are HTML-escaped as usual; read the
+//    text (the DOM's textContent) to compare. Units and readable forms stand outside the element.
+//  * ids: the sections (settings, summary, throughput, latency, histogram, status, errors,
+//    templates, history) and plots (rps-plot, percentile-plot, histogram-plot, history-plot);
+//    headline cells: rps, responses, bandwidth, errors-total, p50, p90, p99, p999, max.
+//  * in the plots: each point of responses per second is a <circle class="point" data-second
+//    data-value>; each percentile series is a <polyline class="series" data-series
+//    data-points>, with a marker (class="marker", data-series, data-quantile, data-value) at each
+//    percentile the table lists; each histogram bar is a <rect class="bar" data-lower-us
+//    data-upper-us data-count> (latency_histogram::display_buckets(histogram_report_bars)); each
+//    history bar is a <rect class="run-bar" data-run>.
+//  * id="merged-note" (data-merged-runs="N") when the page is a merge; history rows are
+//    <tr data-run="i">, oldest first.
+// The page holds no clock reading of its own: the same inputs give the same bytes.
 
 // ucannon's run history: one record per finished run in ~/.ucannon/history.bin, at most
 // max_history_runs (the oldest dropped), which the TUI charts. gcannon keeps the same records in
@@ -10098,6 +10969,780 @@ inline std::vector<run_record> load_gcannon_history(const std::string& path) {
 }
 
 }  // namespace uring_cannon
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <ctime>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace uring_cannon {
+
+/// What the HTML report says that the config and the results do not.
+struct html_report_options {
+  std::string command_line;     ///< the command as typed (argv joined by spaces); "" leaves it out
+  std::size_t merged_runs = 0;  ///< > 0: the page shows `ucannon merge` of this many run files
+};
+
+/// Bars in the report's latency histogram (see latency_histogram::display_buckets()).
+inline constexpr int histogram_report_bars = 50;
+
+/// At most this many runs of the history are shown (the newest).
+inline constexpr std::size_t history_report_runs = 10;
+
+/// `text` made safe as HTML text or as a double-quoted attribute value: & < > " ' become
+/// entities; bytes that are not well-formed UTF-8 and control characters other than tab and
+/// newline become U+FFFD (HTML forbids them, and a page must not break on a hostile URL).
+inline std::string html_escape(std::string_view text) {
+  static constexpr std::string_view replacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '&': out += "&amp;"; break;
+        case '<': out += "&lt;"; break;
+        case '>': out += "&gt;"; break;
+        case '"': out += "&quot;"; break;
+        case '\'': out += "&#39;"; break;
+        default:
+          if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) out += replacement;
+          else out += static_cast<char>(c);
+      }
+      ++i;
+      continue;
+    }
+    // Copy a well-formed sequence (no overlong form, no surrogate, at most U+10FFFF) as it is.
+    std::size_t length = 0;
+    std::uint32_t min = 0, code = 0;
+    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
+    bool valid = length != 0 && text.size() - i >= length;
+    for (std::size_t k = 1; valid && k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      valid = (next & 0xc0) == 0x80;
+      code = (code << 6) | (next & 0x3f);
+    }
+    valid = valid && code >= min && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
+    if (valid && code < 0xa0) {  // a C1 control character: one replacement for the sequence
+      out += replacement;
+      i += length;
+    } else if (valid) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += replacement;
+      ++i;
+    }
+  }
+  return out;
+}
+
+namespace detail::html_report {
+
+// ---- small builders ----------------------------------------------------------------------------
+
+inline std::string u(std::uint64_t v) { return std::to_string(v); }
+
+// "1 row", "7 rows".
+inline std::string rows_of(std::size_t n) { return u(n) + (n == 1 ? " row" : " rows"); }
+
+// `<span data-metric="path">text</span>`: the text must be format_json's text for `path`.
+inline std::string metric(std::string_view path, std::string_view json_text, std::string_view id = {}) {
+  std::string out = "<span data-metric=\"" + html_escape(path) + "\"";
+  if (!id.empty()) out += " id=\"" + std::string(id) + "\"";
+  return out + ">" + html_escape(json_text) + "</span>";
+}
+
+// A table row: a header cell and data cells (already HTML).
+inline std::string row(std::string_view header, std::initializer_list<std::string_view> cells) {
+  std::string out = "<tr><th scope=\"row\">" + std::string(header) + "</th>";
+  for (std::string_view cell : cells) out += "<td>" + std::string(cell) + "</td>";
+  return out + "</tr>\n";
+}
+
+inline std::string table_head(std::initializer_list<std::string_view> headers) {
+  std::string out = "<thead><tr>";
+  for (std::string_view h : headers) out += "<th scope=\"col\">" + std::string(h) + "</th>";
+  return out + "</tr></thead>\n";
+}
+
+// An SVG coordinate: one decimal is finer than a pixel and keeps the file small.
+inline std::string at(double v) { return format_fixed(v, 1); }
+
+// The smallest of 1, 2, 2.5, 5 times a power of ten that is >= v (and >= `floor`), so axis ticks
+// at fifths of it are round numbers.
+inline double nice_ceiling(double v, double floor = 5) {
+  if (!(v > floor)) return floor;
+  const double power = std::pow(10.0, std::floor(std::log10(v)));
+  for (double step : {1.0, 2.0, 2.5, 5.0, 10.0})
+    if (step * power >= v * (1 - 1e-12)) return step * power;
+  return 10 * power;
+}
+
+// The drawing area of every plot, in SVG user units (the svg scales to the page width).
+struct frame {
+  static constexpr double width = 760, height = 330;
+  static constexpr double left = 78, right = 130, top = 18, bottom = 62;
+  static constexpr double x0 = left, x1 = width - right, y0 = height - bottom, y1 = top;
+  static double x(double fraction) { return x0 + (x1 - x0) * std::clamp(fraction, 0.0, 1.0); }
+  static double y(double fraction) { return y0 - (y0 - y1) * std::clamp(fraction, 0.0, 1.0); }
+};
+
+inline std::string svg_open(std::string_view id, std::string_view title, std::string_view description) {
+  const std::string name(id);
+  return "<svg id=\"" + name + "\" class=\"plot\" role=\"img\" aria-labelledby=\"" + name + "-title " + name +
+         "-desc\" viewBox=\"0 0 " + at(frame::width) + " " + at(frame::height) +
+         "\" preserveAspectRatio=\"xMidYMid meet\">\n<title id=\"" + name + "-title\">" + html_escape(title) +
+         "</title>\n<desc id=\"" + name + "-desc\">" + html_escape(description) + "</desc>\n";
+}
+
+inline std::string text(double x, double y, std::string_view anchor, std::string_view content,
+                        std::string_view cls = "tick") {
+  return "<text class=\"" + std::string(cls) + "\" x=\"" + at(x) + "\" y=\"" + at(y) + "\" text-anchor=\"" +
+         std::string(anchor) + "\">" + html_escape(content) + "</text>\n";
+}
+
+inline std::string line(double xa, double ya, double xb, double yb, std::string_view cls) {
+  return "<line class=\"" + std::string(cls) + "\" x1=\"" + at(xa) + "\" y1=\"" + at(ya) + "\" x2=\"" + at(xb) +
+         "\" y2=\"" + at(yb) + "\"/>\n";
+}
+
+// A y axis from 0 to `top` with gridlines at fifths, labelled by `label`, and the axis titles.
+template <class Label>
+std::string y_axis(double top, Label label, std::string_view y_title, std::string_view x_title) {
+  std::string out;
+  for (int i = 0; i <= 5; ++i) {
+    const double y = frame::y(i / 5.0);
+    out += line(frame::x0, y, frame::x1, y, i == 0 ? "axis" : "grid");
+    out += text(frame::x0 - 8, y + 4, "end", label(top * i / 5.0));
+  }
+  out += line(frame::x0, frame::y0, frame::x0, frame::y1, "axis");
+  out += "<text class=\"axis-title\" transform=\"translate(16 " + at((frame::y0 + frame::y1) / 2) +
+         ") rotate(-90)\" text-anchor=\"middle\">" + html_escape(y_title) + "</text>\n";
+  out += text((frame::x0 + frame::x1) / 2, frame::height - 14, "middle", x_title, "axis-title");
+  return out;
+}
+
+inline std::string latency_label(double us) { return format_latency(truncate_to_u64(us + 0.5)); }
+inline std::string count_label(double n) { return format_count(truncate_to_u64(n + 0.5)); }
+
+inline std::string section_open(std::string_view id, std::string_view heading) {
+  const std::string name(id);
+  return "<section id=\"" + name + "\" aria-labelledby=\"" + name + "-h\">\n<h2 id=\"" + name + "-h\">" +
+         std::string(heading) + "</h2>\n";
+}
+
+// ---- settings ----------------------------------------------------------------------------------
+
+inline std::string milliseconds_setting(std::chrono::milliseconds d, std::string_view zero) {
+  if (d.count() <= 0) return std::string(zero);
+  return u(static_cast<std::uint64_t>(d.count())) + " ms";
+}
+
+inline std::string settings_section(const load_config& config, const load_results& r,
+                                    const html_report_options& options) {
+  std::string out = section_open("settings", "Settings");
+  out += "<table class=\"settings\">\n" + table_head({"Setting", "Flag", "Value"}) + "<tbody>\n";
+  auto setting = [&](std::string_view name, std::string_view flag, const std::string& value_html) {
+    out += "<tr><th scope=\"row\">" + std::string(name) + "</th><td><code>" + std::string(flag) +
+           "</code></td><td>" + value_html + "</td></tr>\n";
+  };
+  if (!config.url.empty()) setting("URL", "", "<code id=\"setting-url\">" + html_escape(config.url) + "</code>");
+  setting("Target", "", metric("target", r.target));
+  setting("Mode", config.websocket ? "--ws" : "", metric("mode", config.websocket ? "websocket" : "http"));
+  setting("Connections", "-c", metric("connections", u(config.connections)));
+  setting("Threads", "-t", metric("threads", u(config.threads)));
+  setting("Duration", "-d",
+          metric("duration_ms", u(static_cast<std::uint64_t>(std::max<std::int64_t>(0, config.duration.count())))) +
+              " ms (" + format_duration_setting(config.duration) + ")");
+  setting("Pipeline depth", "-p", metric("pipeline_depth", u(config.pipeline)));
+  setting("Requests per connection", "-r",
+          config.requests_per_connection > 0 ? u(config.requests_per_connection) : "unlimited (keep-alive)");
+  setting("Rate", "--rate",
+          config.rate > 0 ? metric("rate/target", format_fixed(config.rate, 2)) + " req/s (open loop)"
+                          : std::string("closed loop (each connection waits for its responses)"));
+  setting("Response timeout", "--timeout", milliseconds_setting(config.timeout, "off"));
+  setting("Connect timeout", "--connect-timeout", milliseconds_setting(config.connect_timeout, "the kernel's"));
+  setting("Warm-up", "--warmup", milliseconds_setting(config.warmup, "none"));
+  setting("Expected status", "-s", u(static_cast<std::uint64_t>(std::max(0, config.expected_status))));
+  if (!config.raw_files.empty()) {
+    std::string files = "<ol class=\"templates\">";
+    for (const std::string& f : config.raw_files) files += "<li><code>" + html_escape(f) + "</code></li>";
+    setting("Raw templates", "--raw", files + "</ol>");
+  }
+  if (!config.percentiles.empty()) {
+    std::string list;
+    for (const auto& p : requested_percentiles(config)) list += (list.empty() ? "" : ", ") + html_escape(p.label);
+    setting("Extra percentiles", "--percentiles", list);
+  }
+  setting("Measured", "", metric("elapsed_sec", format_fixed(r.elapsed_sec, 3)) + " s" +
+                              (r.interrupted ? " (interrupted before the end)" : ""));
+  setting("Tool", "", "ucannon " + metric("version", version_string));
+  out += "</tbody></table>\n";
+  if (!options.command_line.empty())
+    out += "<p>Command line: <code id=\"command-line\">" + html_escape(options.command_line) + "</code></p>\n";
+  return out + "</section>\n";
+}
+
+// ---- headline numbers --------------------------------------------------------------------------
+
+inline std::string summary_section(const load_config& config, const load_results& r) {
+  const latency_histogram& h = r.latency;
+  std::string out = section_open("summary", "Summary");
+  out += "<table class=\"summary\">\n" + table_head({"Measure", "Value", "As the text report prints it"}) +
+         "<tbody>\n";
+  out += row("Requests per second", {metric("rps", format_fixed(r.requests_per_second(), 2), "rps"),
+                                     format_count(truncate_to_u64(r.requests_per_second())) + " req/s"});
+  out += row("Responses", {metric("responses", u(r.responses), "responses"), format_count(r.responses)});
+  out += row("Requests sent", {metric("requests", u(r.requests)), format_count(r.requests)});
+  if (config.rate > 0)
+    out += row("Requests sent per second (asked " + html_escape(format_rate(config.rate)) + ")",
+               {metric("rate/achieved", format_fixed(r.sent_per_second(), 2)),
+                format_fixed(r.sent_per_second(), 2) + " req/s"});
+  out += row("Bytes read per second",
+             {metric("bandwidth_bps", format_fixed(r.bytes_per_second(), 2), "bandwidth"),
+              format_bandwidth(r.bytes_per_second())});
+  out += row("Bytes read", {metric("bytes_read", u(r.bytes_read)), ""});
+  out += row("Errors", {"<span id=\"errors-total\">" + u(r.errors.total()) + "</span>",
+                        "connect " + metric("errors/connect", u(r.errors.connect)) + ", read " +
+                            metric("errors/read", u(r.errors.read)) + ", timeout " +
+                            metric("errors/timeout", u(r.errors.timeout))});
+  out += row("Reconnects (-r)", {metric("reconnects", u(r.reconnects)), ""});
+  if (config.websocket) {
+    out += row("WebSocket upgrades", {metric("ws_upgrades", u(r.ws_upgrades)), ""});
+    out += row("WebSocket frames", {metric("ws_frames", u(r.ws_frames)), ""});
+  }
+  const std::string_view what = config.rate > 0 ? "corrected latency" : "latency";
+  auto latency_row = [&](std::string_view name, std::string_view key, std::uint64_t us, std::string_view id) {
+    out += row(std::string(name) + " " + std::string(what) + " (µs)",
+               {metric("latency_us/" + std::string(key), u(us), id), format_latency(us)});
+  };
+  latency_row("Average", "avg", average_latency_us(h), "");
+  latency_row("p50", "p50", h.quantile_us(0.5), "p50");
+  latency_row("p90", "p90", h.quantile_us(0.9), "p90");
+  latency_row("p99", "p99", h.quantile_us(0.99), "p99");
+  latency_row("p99.9", "p999", h.quantile_us(0.999), "p999");
+  latency_row("Maximum", "max", h.max_us(), "max");
+  latency_row("Minimum", "min", h.min_us(), "");
+  out += row("Standard deviation of the " + std::string(what) + " (µs)",
+             {metric("latency_us/stddev", format_fixed(h.stddev_us(), 2)),
+              format_latency(truncate_to_u64(h.stddev_us() + 0.5))});
+  out += row("Latency samples", {metric("latency_us/samples", u(h.count())), ""});
+  out += row("Samples over 5 s", {metric("latency_us/overflow", u(h.overflow_count())), ""});
+  out += "</tbody></table>\n";
+  if (config.rate > 0)
+    out += "<p>Open loop: latency runs from each request's intended send time (coordinated omission "
+           "corrected); the service time runs from its actual send.</p>\n";
+  const std::uint64_t unexpected = r.unexpected_status(config.expected_status);
+  if (unexpected > 0)
+    out += "<p class=\"warning\" id=\"unexpected-status\"><strong>Warning:</strong> " + u(unexpected) +
+           " responses had a status outside " + u(static_cast<std::uint64_t>(std::max(0, config.expected_status / 100))) +
+           "xx.</p>\n";
+  if (rate_not_reached(config, r))
+    out += "<p class=\"warning\" id=\"rate-not-reached\"><strong>Warning:</strong> the target rate was not "
+           "reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " + html_escape(format_rate(config.rate)) +
+           " req/s).</p>\n";
+  return out + "</section>\n";
+}
+
+// ---- responses per second ----------------------------------------------------------------------
+
+inline std::string throughput_section(const load_config& config, const load_results& r) {
+  const std::vector<std::uint64_t>& per_second = r.responses_per_second;
+  std::string out = section_open("throughput", "Responses per second");
+  if (per_second.empty())
+    return out + "<p>The run measured no whole second, so there is nothing to plot.</p>\n</section>\n";
+
+  const auto [low, high] = std::minmax_element(per_second.begin(), per_second.end());
+  double peak = static_cast<double>(*high);
+  if (config.rate > 0) peak = std::max(peak, config.rate);
+  const double top = nice_ceiling(peak);
+  const std::size_t n = per_second.size();
+  // One second per point, at the middle of its second; a single second sits in the middle.
+  auto x_of = [&](std::size_t i) { return frame::x((static_cast<double>(i) + 0.5) / static_cast<double>(n)); };
+  auto y_of = [&](double v) { return frame::y(v / top); };
+
+  std::string description = "Responses received in each of the " + u(n) + " whole seconds of the run: lowest " +
+                            u(*low) + ", highest " + u(*high) + ".";
+  if (config.rate > 0) description += " The dashed line is the target rate, " + format_rate(config.rate) + " per second.";
+  description += " The table below lists every second.";
+  out += svg_open("rps-plot", "Responses per second over the run", description);
+  out += y_axis(top, count_label, "responses per second", "second of the run");
+  const std::size_t label_every = std::max<std::size_t>(1, (n + 9) / 10);
+  for (std::size_t i = 0; i < n; i += label_every) out += text(x_of(i), frame::y0 + 18, "middle", u(i + 1));
+  if (config.rate > 0) {
+    const double y = y_of(config.rate);
+    out += line(frame::x0, y, frame::x1, y, "reference");
+    out += text(frame::x1 + 6, y + 4, "start", "target " + count_label(config.rate) + "/s", "series-label");
+  }
+  std::string points;
+  for (std::size_t i = 0; i < n; ++i)
+    points += (i ? " " : "") + at(x_of(i)) + "," + at(y_of(static_cast<double>(per_second[i])));
+  out += "<polyline class=\"series s1\" data-series=\"responses_per_second\" data-points=\"" + u(n) +
+         "\" points=\"" + points + "\"/>\n";
+  for (std::size_t i = 0; i < n; ++i)
+    out += "<circle class=\"point s1\" data-second=\"" + u(i + 1) + "\" data-value=\"" + u(per_second[i]) +
+           "\" cx=\"" + at(x_of(i)) + "\" cy=\"" + at(y_of(static_cast<double>(per_second[i]))) +
+           "\" r=\"3.5\"><title>second " + u(i + 1) + ": " + u(per_second[i]) + " responses</title></circle>\n";
+  out += "</svg>\n";
+
+  out += "<details><summary>Responses in each second (" + rows_of(n) + ")</summary>\n<table class=\"series-table\">\n" +
+         table_head({"Second", "Responses"}) + "<tbody>\n";
+  for (std::size_t i = 0; i < n; ++i)
+    out += row(u(i + 1), {metric("responses_per_second/" + u(i), u(per_second[i]))});
+  return out + "</tbody></table>\n</details>\n</section>\n";
+}
+
+// ---- latency by percentile -----------------------------------------------------------------------
+
+// One percentile of the table under the plot, and where format_json prints it (if it does).
+struct percentile_row {
+  std::string label;                     // "p99.9", "min", "max"
+  double quantile;                       // for quantile_us(); < 0 for min, > 1 for max
+  std::string json_key;                  // the key in latency_us / ttfb_us / service_time_us, or ""
+};
+
+// Decades of the tail axis: enough to reach the quantile of the last sample (1/(1-q) = n), at
+// least two (0% to 99%), at most six (99.9999%).
+inline int tail_decades(std::uint64_t samples) {
+  const double d = std::ceil(std::log10(static_cast<double>(std::max<std::uint64_t>(samples, 1))));
+  return static_cast<int>(std::clamp(d, 2.0, 6.0));
+}
+
+// "0", "90", "99", "99.9", "99.99": the percentile whose 1/(1-q) is 10^decade.
+inline std::string nines_label(int decade) {
+  if (decade <= 0) return "0";
+  if (decade == 1) return "90";
+  return "99" + (decade > 2 ? "." + std::string(static_cast<std::size_t>(decade - 2), '9') : std::string());
+}
+
+inline std::vector<percentile_row> percentile_rows(int decades) {
+  std::vector<percentile_row> rows = {{"min", -1, "min"},        {"p50", 0.5, "p50"},   {"p75", 0.75, ""},
+                                      {"p90", 0.9, "p90"},        {"p95", 0.95, ""},     {"p99", 0.99, "p99"},
+                                      {"p99.9", 0.999, "p999"}};
+  for (int d = 4; d <= decades; ++d) {
+    const std::string label = nines_label(d);
+    rows.push_back({"p" + label, percentile_label_quantile(label), ""});
+  }
+  rows.push_back({"max", 2, "max"});
+  return rows;
+}
+
+inline std::uint64_t row_value(const latency_histogram& h, const percentile_row& p) {
+  if (p.quantile < 0) return h.min_us();
+  if (p.quantile > 1) return h.max_us();
+  return h.quantile_us(p.quantile);
+}
+
+// One curve of the percentile plot.
+struct percentile_series {
+  std::string key;     // data-series: "latency", "service_time"
+  std::string label;   // the words next to the line and in the legend
+  const latency_histogram* histogram;
+  std::string cls;     // s1 (solid, circles) or s2 (dashed, squares)
+  std::string json_object;  // "latency_us" or "service_time_us"
+};
+
+// 20 points per decade of 1/(1-q), from q = 0 to the last decade.
+inline constexpr int points_per_decade = 20;
+
+inline std::string marker(const percentile_series& s, double x, double y, const percentile_row& p, std::uint64_t v) {
+  const std::string common = " class=\"marker " + s.cls + "\" data-series=\"" + s.key + "\" data-quantile=\"" +
+                             format_rate(p.quantile) + "\" data-value=\"" + u(v) + "\"";
+  const std::string tip = "<title>" + html_escape(s.label) + " " + p.label + ": " + format_latency(v) + "</title>";
+  if (s.cls == "s1") return "<circle" + common + " cx=\"" + at(x) + "\" cy=\"" + at(y) + "\" r=\"4\">" + tip + "</circle>\n";
+  return "<rect" + common + " x=\"" + at(x - 4) + "\" y=\"" + at(y - 4) + "\" width=\"8\" height=\"8\">" + tip + "</rect>\n";
+}
+
+inline std::string latency_section(const load_config& config, const load_results& r) {
+  std::string out = section_open("latency", "Latency by percentile");
+  std::vector<percentile_series> series = {
+      {"latency", config.rate > 0 ? "corrected latency" : "latency", &r.latency, "s1", "latency_us"}};
+  if (config.rate > 0) series.push_back({"service_time", "service time", &r.service_time, "s2", "service_time_us"});
+  std::uint64_t samples = 0, highest = 0;
+  for (const auto& s : series) {
+    samples = std::max(samples, s.histogram->count());
+    highest = std::max(highest, s.histogram->quantile_us(1.0));
+  }
+  if (r.latency.empty()) return out + "<p>No latency was recorded.</p>\n</section>\n";
+
+  const int decades = tail_decades(samples);
+  const auto rows = percentile_rows(decades);
+  const double top = nice_ceiling(static_cast<double>(highest));
+  auto x_of = [&](double q) { return frame::x(std::log10(1.0 / (1.0 - q)) / decades); };
+  auto y_of = [&](double us) { return frame::y(us / top); };
+
+  std::string description = "Latency (y, linear) at each percentile (x, log scale of 1/(1-q), so each step to the "
+                            "right adds a nine: 0%, 90%, 99%, 99.9%...). ";
+  for (const auto& s : series)
+    description += s.label + ": p50 " + format_latency(s.histogram->quantile_us(0.5)) + ", p99 " +
+                   format_latency(s.histogram->quantile_us(0.99)) + ", max " + format_latency(s.histogram->max_us()) +
+                   ". ";
+  if (series.size() > 1)
+    description += "Corrected latency is the solid line with round markers; service time is the dashed line with "
+                   "square markers. ";
+  description += "The table below lists the same percentiles.";
+  out += svg_open("percentile-plot", "Latency by percentile", description);
+  out += y_axis(top, latency_label, "latency", "percentile (log scale of 1/(1-q))");
+  for (int d = 0; d <= decades; ++d) {
+    const double x = frame::x(static_cast<double>(d) / decades);
+    if (d > 0) out += line(x, frame::y0, x, frame::y1, "grid");
+    out += text(x, frame::y0 + 18, "middle", nines_label(d) + "%");
+  }
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const percentile_series& s = series[k];
+    const int count = decades * points_per_decade + 1;
+    std::string points;
+    double last_y = frame::y0;
+    for (int i = 0; i < count; ++i) {
+      const double x_fraction = static_cast<double>(i) / points_per_decade;
+      const double q = 1.0 - std::pow(10.0, -x_fraction);
+      last_y = y_of(static_cast<double>(s.histogram->quantile_us(q)));
+      points += (i ? " " : "") + at(frame::x(x_fraction / decades)) + "," + at(last_y);
+    }
+    out += "<polyline class=\"series " + s.cls + "\" data-series=\"" + s.key + "\" data-points=\"" + u(count) +
+           "\" points=\"" + points + "\"/>\n";
+    // Direct label at the line's end, nudged apart when both curves end at the same height.
+    out += text(frame::x1 + 8, last_y + 4 + (k == 1 ? 14.0 : 0.0), "start", s.label, "series-label");
+    for (const percentile_row& p : rows) {
+      if (p.quantile < 0 || p.quantile > 1) continue;
+      const std::uint64_t v = s.histogram->quantile_us(p.quantile);
+      out += marker(s, x_of(p.quantile), y_of(static_cast<double>(v)), p, v);
+    }
+  }
+  out += "</svg>\n";
+  if (series.size() > 1)
+    out += "<ul class=\"legend\"><li><svg class=\"swatch\" aria-hidden=\"true\" viewBox=\"0 0 40 12\"><line "
+           "class=\"series s1\" x1=\"0\" y1=\"6\" x2=\"40\" y2=\"6\"/><circle class=\"marker s1\" cx=\"20\" cy=\"6\" "
+           "r=\"4\"/></svg> corrected latency (from each request's intended send)</li><li><svg class=\"swatch\" "
+           "aria-hidden=\"true\" viewBox=\"0 0 40 12\"><line class=\"series s2\" x1=\"0\" y1=\"6\" x2=\"40\" "
+           "y2=\"6\"/><rect class=\"marker s2\" x=\"16\" y=\"2\" width=\"8\" height=\"8\"/></svg> service time (from "
+           "the actual send)</li></ul>\n";
+
+  // The table: latency, service time (open loop) and time to first byte at the same percentiles.
+  out += "<table class=\"percentiles\">\n<thead><tr><th scope=\"col\">Percentile</th>";
+  for (const auto& s : series) out += "<th scope=\"col\">" + html_escape(s.label) + " (µs)</th>";
+  out += "<th scope=\"col\">time to first byte (µs)</th></tr></thead>\n<tbody>\n";
+  for (const percentile_row& p : rows) {
+    out += "<tr><th scope=\"row\">" + p.label + "</th>";
+    auto cell = [&](const latency_histogram& h, std::string_view object, bool keyed) {
+      const std::string v = u(row_value(h, p));
+      out += "<td>" + (keyed ? metric(std::string(object) + "/" + p.json_key, v) : html_escape(v)) + "</td>";
+    };
+    for (const auto& s : series)
+      cell(*s.histogram, s.json_object, !p.json_key.empty() && !(s.key == "service_time" && p.json_key == "min"));
+    cell(r.ttfb, "ttfb_us", !p.json_key.empty());
+    out += "</tr>\n";
+  }
+  out += "</tbody></table>\n";
+
+  if (const auto wanted = requested_percentiles(config); !wanted.empty()) {
+    out += "<h3 id=\"requested-percentiles\">Requested percentiles (--percentiles)</h3>\n<table class=\"percentiles\">\n" +
+           table_head({"Percentile", "latency (µs)", "time to first byte (µs)"}) + "<tbody>\n";
+    for (const auto& p : wanted)
+      out += row("p" + html_escape(p.label), {metric("percentiles_us/" + p.label, u(r.latency.quantile_us(p.quantile))),
+                                              metric("ttfb_percentiles_us/" + p.label, u(r.ttfb.quantile_us(p.quantile)))});
+    out += "</tbody></table>\n";
+  }
+  return out + "</section>\n";
+}
+
+// ---- latency histogram ---------------------------------------------------------------------------
+
+inline std::string histogram_section(const load_config& config, const load_results& r) {
+  const latency_histogram& h = r.latency;
+  std::string out = section_open("histogram", "Latency histogram");
+  if (h.empty()) return out + "<p>No latency was recorded.</p>\n</section>\n";
+  const auto bars = h.display_buckets(histogram_report_bars);
+  std::uint64_t drawn = 0, tallest = 0;
+  for (const auto& b : bars) drawn += b.count, tallest = std::max(tallest, b.count);
+  const std::uint64_t beyond = h.count() - drawn;
+  const double top = nice_ceiling(static_cast<double>(tallest));
+  const std::uint64_t lo = bars.front().lower_us, hi = bars.back().upper_us;
+  const double slot = (frame::x1 - frame::x0) / static_cast<double>(bars.size());
+
+  const std::string what = config.rate > 0 ? "corrected latency" : "latency";
+  std::string description = "How many responses took each " + what + ", in " + u(bars.size()) +
+                            " equal bars from " + format_latency(lo) + " to " + format_latency(hi) +
+                            " (p0 to p99.9). ";
+  if (beyond > 0) description += u(beyond) + " slower samples are beyond the last bar. ";
+  description += "The table below lists every bar.";
+  out += svg_open("histogram-plot", "Latency histogram", description);
+  out += y_axis(top, count_label, "responses", what + " (each bar " +
+                                                    format_latency(bars.front().upper_us - bars.front().lower_us) +
+                                                    " wide)");
+  for (std::size_t i = 0; i < bars.size(); ++i) {
+    const auto& b = bars[i];
+    const double height = (frame::y0 - frame::y1) * static_cast<double>(b.count) / top;
+    out += "<rect class=\"bar\" data-lower-us=\"" + u(b.lower_us) + "\" data-upper-us=\"" + u(b.upper_us) +
+           "\" data-count=\"" + u(b.count) + "\" x=\"" + at(frame::x0 + slot * static_cast<double>(i) + 0.5) +
+           "\" y=\"" + at(frame::y0 - height) + "\" width=\"" + at(std::max(slot - 1.0, 0.5)) + "\" height=\"" +
+           at(height) + "\"><title>" + format_latency(b.lower_us) + " to " + format_latency(b.upper_us) + ": " +
+           u(b.count) + "</title></rect>\n";
+  }
+  for (std::size_t i = 0; i <= bars.size(); i += std::max<std::size_t>(1, bars.size() / 5)) {
+    const std::uint64_t edge = i < bars.size() ? bars[i].lower_us : hi;
+    out += text(frame::x0 + slot * static_cast<double>(i), frame::y0 + 18, "middle", format_latency(edge));
+  }
+  out += "</svg>\n";
+  if (beyond > 0)
+    out += "<p id=\"histogram-beyond\">" + u(beyond) + " samples above " + format_latency(hi) +
+           " are not drawn; the percentile plot shows that tail.</p>\n";
+  out += "<details><summary>Every bar (" + rows_of(bars.size()) + ")</summary>\n<table class=\"series-table\">\n" +
+         table_head({"From (µs)", "Below (µs)", "Responses"}) + "<tbody>\n";
+  for (const auto& b : bars) out += row(u(b.lower_us), {u(b.upper_us), u(b.count)});
+  return out + "</tbody></table>\n</details>\n</section>\n";
+}
+
+// ---- statuses, errors, templates -----------------------------------------------------------------
+
+inline std::string status_section(const load_config& config, const load_results& r) {
+  std::string out = section_open("status", "Status codes");
+  out += "<table class=\"counts\">\n" + table_head({"Class", "Responses"}) + "<tbody>\n";
+  out += row("2xx", {metric("status/2xx", u(r.status.s2xx))});
+  out += row("3xx", {metric("status/3xx", u(r.status.s3xx))});
+  out += row("4xx", {metric("status/4xx", u(r.status.s4xx))});
+  out += row("5xx", {metric("status/5xx", u(r.status.s5xx))});
+  out += row("other", {metric("status/other", u(r.status.other))});
+  out += "</tbody></table>\n<p>Expected: " + u(static_cast<std::uint64_t>(std::max(0, config.expected_status))) +
+         " (its class).</p>\n";
+  const auto codes = seen_status_codes(r);
+  if (codes.empty()) return out + "<p>No status codes were counted.</p>\n</section>\n";
+  out += "<h3 id=\"status-codes-h\">By code</h3>\n<table class=\"counts\" id=\"status-codes\">\n" +
+         table_head({"Code", "Responses"}) + "<tbody>\n";
+  for (const status_code_count& c : codes) out += row(u(c.code), {metric("status_codes/" + u(c.code), u(c.count))});
+  return out + "</tbody></table>\n</section>\n";
+}
+
+inline std::string errors_section(const load_results& r) {
+  std::string out = section_open("errors", "Errors");
+  out += "<table class=\"counts\">\n" + table_head({"Kind", "Errors"}) + "<tbody>\n";
+  out += row("connect", {metric("errors/connect", u(r.errors.connect))});
+  out += row("read", {metric("errors/read", u(r.errors.read))});
+  out += row("timeout", {metric("errors/timeout", u(r.errors.timeout))});
+  out += "</tbody></table>\n<h3 id=\"error-classes-h\">By class</h3>\n<table class=\"counts\" id=\"error-classes\">\n" +
+         table_head({"Class", "Errors"}) + "<tbody>\n";
+  for (const error_class_count& e : error_class_counts(r.errors.classes))
+    out += row(std::string(e.label), {metric("error_classes/" + std::string(e.key), u(e.count))});
+  out += "</tbody></table>\n<h3 id=\"accounting-h\">Every request</h3>\n<p>Warm-up included; sent = answered + "
+         "abandoned + in flight.</p>\n<table class=\"counts\" id=\"accounting\">\n" +
+         table_head({"Requests", "Count"}) + "<tbody>\n";
+  const load_accounting& books = r.accounting;
+  out += row("sent", {metric("accounting/requests_sent", u(books.requests_sent))});
+  out += row("answered", {metric("accounting/answered", u(books.answered))});
+  out += row("abandoned", {metric("accounting/abandoned", u(books.abandoned))});
+  out += row("in flight at the end", {metric("accounting/in_flight", u(books.in_flight))});
+  return out + "</tbody></table>\n</section>\n";
+}
+
+inline std::string templates_section(const load_config& config, const load_results& r) {
+  if (r.per_template.size() <= 1) return {};
+  std::string out = section_open("templates", "Raw templates");
+  out += "<table class=\"counts\">\n<thead><tr><th scope=\"col\">#</th><th scope=\"col\">File</th><th "
+         "scope=\"col\">Responses</th><th scope=\"col\">2xx</th>";
+  if (config.per_template_latency)
+    out += "<th scope=\"col\">avg (µs)</th><th scope=\"col\">p50 (µs)</th><th scope=\"col\">p99 (µs)</th>";
+  out += "</tr></thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < r.per_template.size(); ++i) {
+    const template_results& t = r.per_template[i];
+    const std::string base = "per_template/" + u(i) + "/";
+    out += "<tr><th scope=\"row\">" + u(i) + "</th><td><code>" + html_escape(t.path) + "</code></td><td>" +
+           metric(base + "responses", u(t.responses)) + "</td><td>" + metric(base + "2xx", u(t.status.s2xx)) + "</td>";
+    if (config.per_template_latency)
+      out += "<td>" + metric(base + "latency_us/avg", u(average_latency_us(t.latency))) + "</td><td>" +
+             metric(base + "latency_us/p50", u(t.latency.quantile_us(0.5))) + "</td><td>" +
+             metric(base + "latency_us/p99", u(t.latency.quantile_us(0.99))) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</tbody></table>\n</section>\n";
+}
+
+// ---- history ---------------------------------------------------------------------------------------
+
+// "2024-05-01 12:00:00 UTC"; the raw number when the time cannot be broken down.
+inline std::string utc_time(std::int64_t unix_seconds) {
+  const std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm parts{};
+  char buffer[64];
+  if (::gmtime_r(&t, &parts) == nullptr || std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M:%S UTC", &parts) == 0)
+    return std::to_string(unix_seconds);
+  return buffer;
+}
+
+// "+3.2%" / "-0.4%" / "" (no earlier run, or it had no throughput).
+inline std::string change(double now, double before) {
+  if (!(before > 0) || !std::isfinite(now)) return "";
+  const double percent = 100.0 * (now - before) / before;
+  const std::string text = format_fixed(percent, 1);
+  return (percent >= 0 && text.front() != '-' ? "+" : "") + text + "%";
+}
+
+inline std::string history_section(const std::vector<run_record>& history) {
+  if (history.empty()) return {};
+  const std::size_t shown = std::min(history.size(), history_report_runs);
+  const std::vector<run_record> runs(history.end() - static_cast<std::ptrdiff_t>(shown), history.end());
+  std::string out = section_open("history", "Recent runs");
+  out += "<p>The last " + u(shown) + " of " + u(history.size()) +
+         " runs in the run history, oldest first; the last row is this run.</p>\n";
+  if (runs.size() >= 2) {
+    double peak = 0;
+    for (const run_record& run : runs) peak = std::max(peak, std::isfinite(run.rps) ? run.rps : 0.0);
+    const double top = nice_ceiling(peak);
+    const double slot = (frame::x1 - frame::x0) / static_cast<double>(runs.size());
+    std::string description = "Requests per second of the last " + u(runs.size()) + " runs, oldest on the left; ";
+    description += "the hatched bar marked \"this run\" is this run: " +
+                   format_count(truncate_to_u64(runs.back().rps)) + " req/s";
+    const std::string delta = change(runs.back().rps, runs[runs.size() - 2].rps);
+    description += delta.empty() ? "." : " (" + delta + " against the run before).";
+    out += svg_open("history-plot", "Requests per second of recent runs", description);
+    out += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
+           "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" class=\"hatch-back\"/><line x1=\"0\" "
+           "y1=\"0\" x2=\"0\" y2=\"6\" class=\"hatch-line\"/></pattern></defs>\n";
+    out += y_axis(top, count_label, "requests per second", "run (oldest to newest)");
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      const double value = std::isfinite(runs[i].rps) && runs[i].rps > 0 ? runs[i].rps : 0.0;
+      const double height = (frame::y0 - frame::y1) * value / top;
+      const double x = frame::x0 + slot * static_cast<double>(i);
+      const bool current = i + 1 == runs.size();
+      out += "<rect class=\"run-bar" + std::string(current ? " current" : "") + "\" data-run=\"" +
+             u(history.size() - shown + i) + "\" x=\"" + at(x + slot * 0.15) + "\" y=\"" + at(frame::y0 - height) +
+             "\" width=\"" + at(slot * 0.7) + "\" height=\"" + at(height) + "\"><title>" +
+             html_escape(utc_time(runs[i].timestamp)) + ": " + format_count(truncate_to_u64(value)) +
+             " req/s</title></rect>\n";
+      out += text(x + slot / 2, frame::y0 - height - 6, "middle", count_label(value), "value");
+      out += text(x + slot / 2, frame::y0 + 18, "middle", current ? "this run" : u(i + 1));
+    }
+    out += "</svg>\n";
+  }
+  out += "<table class=\"history\">\n" +
+         table_head({"Run", "Ended", "Target", "-c / -t / -p", "-d", "req/s", "change", "avg latency", "p99",
+                     "errors"}) +
+         "<tbody>\n";
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const run_record& run = runs[i];
+    const bool current = i + 1 == runs.size();
+    out += "<tr data-run=\"" + u(history.size() - shown + i) + "\"" + (current ? " class=\"current\"" : "") +
+           "><th scope=\"row\">" + (current ? std::string("this run") : u(i + 1)) + "</th><td>" +
+           html_escape(utc_time(run.timestamp)) + "</td><td><code>" + html_escape(run.target) + "</code></td><td>" +
+           u(run.connections) + " / " + u(run.threads) + " / " + u(run.pipeline) + "</td><td>" +
+           format_duration_setting(std::chrono::milliseconds(run.duration_ms)) + "</td><td>" +
+           format_fixed(run.rps, 2) + "</td><td>" + (i > 0 ? change(run.rps, runs[i - 1].rps) : std::string()) +
+           "</td><td>" + format_latency(run.latency_avg_us) + "</td><td>" + format_latency(run.latency_p99_us) +
+           "</td><td>" + u(run.connect_errors + run.read_errors + run.timeout_errors) + "</td></tr>\n";
+  }
+  return out + "</tbody></table>\n</section>\n";
+}
+
+// ---- the page --------------------------------------------------------------------------------------
+
+// Colours: text #1a1a1a, series #1d4f91 and #8a3a00, grid #d0d0d0; each line colour has a contrast
+// above 6:1 on white, and the series also differ by dash and marker.
+inline constexpr std::string_view style = R"css(
+:root { color-scheme: light; }
+body { font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1a1a1a;
+       background: #fff; margin: 0 auto; padding: 1.5rem; max-width: 1100px; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
+h2 { font-size: 1.25rem; margin: 2rem 0 .6rem; border-bottom: 2px solid #1d4f91; padding-bottom: .2rem; }
+h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
+code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .92em; overflow-wrap: anywhere; }
+table { border-collapse: collapse; margin: .5rem 0; }
+th, td { border: 1px solid #bbb; padding: .25rem .6rem; text-align: left; vertical-align: top; }
+thead th { background: #eef2f7; }
+td { font-variant-numeric: tabular-nums; }
+.summary td:nth-child(2), .counts td, .percentiles td, .series-table td, .history td:nth-child(6) { text-align: right; }
+.warning { border-left: 4px solid #8a3a00; padding: .3rem .7rem; background: #fff4ec; }
+.note { border-left: 4px solid #1d4f91; padding: .3rem .7rem; background: #eef2f7; }
+svg.plot { display: block; width: 100%; max-width: 760px; height: auto; margin: .5rem 0; }
+svg text { font: 12px system-ui, "DejaVu Sans", sans-serif; fill: #1a1a1a; }
+svg .axis-title { font-size: 13px; }
+svg .series-label { font-size: 12px; font-weight: 600; }
+svg .axis { stroke: #1a1a1a; stroke-width: 1; }
+svg .grid { stroke: #d0d0d0; stroke-width: 1; }
+svg .reference { stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 4; }
+svg .series { fill: none; stroke-width: 2.2; stroke-linejoin: round; }
+svg .s1 { stroke: #1d4f91; }
+svg .s2 { stroke: #8a3a00; stroke-dasharray: 8 5; }
+svg .point.s1, svg .marker.s1 { fill: #1d4f91; stroke: #fff; stroke-width: 1; }
+svg .marker.s2 { fill: #fff; stroke: #8a3a00; stroke-width: 2; stroke-dasharray: none; }
+svg .bar { fill: #1d4f91; }
+svg .run-bar { fill: #7d99bf; stroke: #1d4f91; }
+svg .run-bar.current { fill: url(#hatch); stroke: #1a1a1a; stroke-width: 2; }
+svg .hatch-back { fill: #fff; }
+svg .hatch-line { stroke: #1d4f91; stroke-width: 3; }
+.legend { list-style: none; padding: 0; display: flex; gap: 1.5rem; flex-wrap: wrap; }
+.legend svg.swatch { width: 40px; height: 12px; vertical-align: middle; }
+.history thead th, .history td:not(:nth-child(3)) { white-space: nowrap; }
+tr.current th, tr.current td { font-weight: 600; background: #f3f6fa; }
+details { margin: .4rem 0 1rem; }
+summary { cursor: pointer; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 11pt; }
+  section { break-inside: avoid-page; }
+  details > *:not(summary) { display: none; }
+}
+)css";
+
+}  // namespace detail::html_report
+
+/// The --report page for one run, or for a merge of runs (options.merged_runs > 0): a complete,
+/// self-contained HTML document (inline CSS and SVG, no script, no external resource). `history`
+/// is the run history as append_history() returns it, oldest first, this run last; pass {} for
+/// none (a merge). The header comment gives the page's contract (data-metric paths, ids).
+inline std::string format_html_report(const load_config& config, const load_results& results,
+                                      const std::vector<run_record>& history, const html_report_options& options = {}) {
+  namespace page = detail::html_report;
+  const std::string target = html_escape(results.target.empty() ? config.url : results.target);
+  std::string out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
+  out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  out += "<meta name=\"generator\" content=\"ucannon " + std::string(version_string) + "\">\n";
+  out += "<title>ucannon report: " + target + "</title>\n<style>" + std::string(page::style) + "</style>\n</head>\n";
+  out += "<body>\n<header>\n<h1>ucannon report</h1>\n<p class=\"subtitle\">" + target + " — " +
+         html_escape(format_count(truncate_to_u64(results.requests_per_second()))) + " req/s, p99 " +
+         html_escape(format_latency(results.latency.quantile_us(0.99))) + "</p>\n";
+  if (options.merged_runs > 0)
+    out += "<p class=\"note\" id=\"merged-note\" data-merged-runs=\"" + page::u(options.merged_runs) +
+           "\">Merged from " + page::u(options.merged_runs) + " run" + (options.merged_runs == 1 ? "" : "s") +
+           " (ucannon merge): counts are sums and the percentiles come from the merged histograms.</p>\n";
+  out += "</header>\n<main>\n";
+  out += page::settings_section(config, results, options);
+  out += page::summary_section(config, results);
+  out += page::throughput_section(config, results);
+  out += page::latency_section(config, results);
+  out += page::histogram_section(config, results);
+  if (!config.websocket) out += page::status_section(config, results);
+  out += page::errors_section(results);
+  out += page::templates_section(config, results);
+  out += page::history_section(history);
+  out += "</main>\n<footer><p>Written by ucannon " + std::string(version_string) +
+         ". Every number on this page is text; the plots repeat the tables.</p></footer>\n</body>\n</html>\n";
+  return out;
+}
+
+}  // namespace uring_cannon
+// The pieces of ucannon's --tui, as pure functions that return text (the caller writes it), so
+// every one is testable without a terminal:
+//  * format_tui_progress(): the live block redrawn once a second: a progress bar with elapsed and
+//    total time, the current req/s, responses so far, bandwidth (and errors, when there are any),
+//    and a sparkline of req/s per second (the last 40 seconds, scaled to the peak);
+//  * format_tui_results(): the final screen: box-drawn tables of latency percentiles (cyan, p99
+//    yellow, p99.9 red) with a row for the time to first byte, the --percentiles asked for,
+//    throughput and status codes (and, when load_text_report.hpp's rules say so, the responses
+//    per status code, the errors by class, and the open-loop rate and service time); the
+//    adaptive latency histogram
+//    (latency_histogram::display_buckets); bar charts of req/s and average latency over the last
+//    10 runs of the history, the current run highlighted; then the counters and any warning.
+// With `colour` false nothing contains an escape code (characters alone carry the meaning: the
+// current run's bars are solid, older ones shaded). use_colour() is what decides it: a terminal,
+// NO_COLOR unset or empty (https://no-color.org), and TERM not "dumb". gcannon coloured always.
+
 
 #include <unistd.h>
 

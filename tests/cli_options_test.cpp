@@ -503,3 +503,73 @@ TEST_CASE("merge: the first word merge takes run files and report flags", "[cli]
   CHECK_FALSE(r.options.merge);
   CHECK(r.options.config.url == "merge");
 }
+
+TEST_CASE("flags: -n, --ramp, --interval, --json-lines, --report and --assert set their fields", "[cli]") {
+  const auto r = parse({"http://a/", "-n", "5000", "--ramp", "30s", "--interval", "500ms", "--report", "run.html",
+                        "--assert", "p99 < 5ms", "--assert", "errors<0.1%"});
+  REQUIRE(r.ok());
+  const auto& c = r.options.config;
+  CHECK(c.max_responses == 5000);
+  CHECK(c.duration == std::chrono::hours(24));  // -n without -d: a day at most
+  CHECK(c.ramp == 30s);
+  CHECK(c.report_interval == 500ms);
+  CHECK(r.options.report == "run.html");
+  REQUIRE(r.options.thresholds.size() == 2);
+  CHECK(r.options.thresholds[0].text == "p99<5ms");
+  CHECK(r.options.thresholds[1].percent);
+  CHECK(parse({"http://a/", "-n", "10", "-d", "5s"}).options.config.duration == 5s);
+
+  const auto lines = parse({"http://a/", "--json-lines", "--tui"});
+  CHECK(lines.options.json_lines);
+  CHECK(lines.options.json);
+  CHECK(!lines.options.tui);
+  CHECK(lines.options.config.report_interval == 1s);
+}
+
+TEST_CASE("flags: --rate takes a schedule: linear pieces, steps and a held rate", "[cli]") {
+  auto schedule = [](const char* text) { return parse({"http://a/", "--rate", text}); };
+  const auto linear = schedule("1000:20000:30s");
+  REQUIRE(linear.ok());
+  CHECK(linear.options.config.rate == 20000);
+  REQUIRE(linear.options.config.rate_schedule.size() == 1);
+  CHECK(linear.options.config.rate_schedule[0].from == 1000);
+  CHECK(linear.options.config.rate_schedule[0].length == 30s);
+
+  const auto steps = schedule("1000@10s,2000@10s,4000");
+  REQUIRE(steps.ok());
+  CHECK(steps.options.config.rate == 4000);
+  REQUIRE(steps.options.config.rate_schedule.size() == 2);
+  CHECK(steps.options.config.rate_schedule[1].from == 2000);
+  CHECK(steps.options.config.rate_schedule[1].to == 2000);
+
+  CHECK(schedule("0:500:1s").options.config.rate == 500);
+  CHECK(schedule("12.5").options.config.rate_schedule.empty());
+  for (const char* bad : {"1000@10s,5,2000", "1000:2000", "1000@0s", "1000@10x", "500:0:1s", "a:1:1s", "1000@10s,"}) {
+    INFO(bad);
+    const auto r = schedule(bad);
+    CHECK(r.exit_code == uc::cli_exit_bad_value);
+    CHECK(r.message.find("--rate") != std::string::npos);
+  }
+}
+
+TEST_CASE("bad -n, --ramp, --interval and --assert values, and --warmup with a ramp, exit 2", "[cli]") {
+  for (auto words : {std::vector<const char*>{"http://a/", "-n", "0"}, {"http://a/", "-n", "x"},
+                     {"http://a/", "--ramp", "0"}, {"http://a/", "--interval", "5x"}, {"http://a/", "--assert", "p99"},
+                     {"http://a/", "--assert", "latency<5ms"}, {"http://a/", "--assert", "rps>-5"},
+                     {"http://a/", "-n", "5", "--warmup", "1s"}, {"http://a/", "--ramp", "1s", "--warmup", "0"},
+                     {"http://a/", "--rate", "1:2:1s", "--warmup", "1s"}}) {
+    std::vector<const char*> argv{"ucannon"};
+    argv.insert(argv.end(), words.begin(), words.end());
+    const auto r = uc::parse_cli(int(argv.size()), argv.data());
+    INFO(words[1] << " " << words[2]);
+    CHECK(r.exit_code == uc::cli_exit_bad_value);
+  }
+}
+
+TEST_CASE("merge takes --report and --assert", "[cli]") {
+  const auto r = parse({"merge", "a.bin", "--report", "m.html", "--assert", "rps>10"});
+  REQUIRE(r.ok());
+  CHECK(r.options.report == "m.html");
+  CHECK(r.options.thresholds.size() == 1);
+  CHECK(parse({"merge", "a.bin", "--assert", "nope"}).exit_code == uc::cli_exit_bad_value);
+}

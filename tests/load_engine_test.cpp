@@ -285,10 +285,9 @@ TEST_CASE("the engine makes no heap allocation per request", "[load][alloc]") {
     c.pipeline = 4;
     auto plan = uc::prepare_load(c);
     REQUIRE(plan.ok());
-    std::atomic<std::uint64_t> sequence{0};
     uc::detail::load_live_counters live;
-    const auto start = uc::clock::now() + c.warmup;
-    uc::detail::load_worker worker(*plan, 0, c.connections, start, start + c.duration, sequence, live);
+    uc::detail::load_shared shared(plan->config, uc::clock::now() + c.warmup);
+    uc::detail::load_worker worker(*plan, shared, 0, c.connections, live);
     uc::scheduler* published = nullptr;
     std::mutex publishing;
     const auto before = test_support::allocations_on_this_thread();
@@ -436,4 +435,153 @@ TEST_CASE("source addresses (--bind) hold more connections than one local addres
   const auto r = run(c);
   CHECK(r.errors.connect == 0);
   CHECK(server.accepted() >= 30'000);
+}
+
+TEST_CASE("rate_curve: a steady rate, a linear ramp from zero and steps put each request where its area says",
+          "[load][rate]") {
+  using uc::rate_curve;
+  const rate_curve steady(1000, {});
+  CHECK(steady.time_of(0) == 0);
+  CHECK(steady.time_of(1500) == Approx(1.5));
+  // From 0 to 2000 req/s over 2 s: 2000 requests in the ramp, request g at sqrt(g / 500).
+  const rate_curve ramp(2000, {{0, 2000, 2s}});
+  CHECK(ramp.time_of(0) == 0);
+  CHECK(ramp.time_of(500) == Approx(1.0));
+  CHECK(ramp.time_of(2000) == Approx(2.0));
+  CHECK(ramp.time_of(4000) == Approx(3.0));  // then 2000 req/s
+  // Steps: 100 req/s for 1 s, 300 req/s for 1 s, then 50 req/s.
+  const rate_curve steps(50, {{100, 100, 1s}, {300, 300, 1s}});
+  CHECK(steps.time_of(50) == Approx(0.5));
+  CHECK(steps.time_of(250) == Approx(1.5));
+  CHECK(steps.time_of(450) == Approx(3.0));
+  // A falling rate: 1000 down to 0 over 1 s holds 500 requests; the 375th is at 0.5 s.
+  const rate_curve falling(10, {{1000, 0, 1s}});
+  CHECK(falling.time_of(375) == Approx(0.5));
+  CHECK(falling.time_of(500) == Approx(1.0));
+}
+
+TEST_CASE("max_responses (-n): exactly N responses over several threads, pipelines and reconnects, then the run ends",
+          "[load][count]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 8);
+  c.threads = 2;
+  c.pipeline = 4;
+  c.requests_per_connection = 7;
+  c.duration = 20s;  // a cap the run must not reach
+  c.max_responses = 5003;
+  const auto started = uc::clock::now();
+  const auto r = run(c);
+  CHECK(uc::clock::now() - started < 10s);
+  CHECK(r.responses == 5003);
+  CHECK(r.latency.count() == 5003);
+  CHECK(r.accounting.requests_sent == 5003);  // no request beyond the budget went out
+  CHECK(r.accounting.in_flight == 0);
+  CHECK(!r.interrupted);
+  CHECK(r.elapsed_sec < 10);
+}
+
+TEST_CASE("max_responses (-n): requests lost with a connection go back to the budget", "[load][count]") {
+  // The server answers the first request on each connection, then closes with the rest unanswered.
+  scripted_server server(server_behaviour::answer_then_close);
+  auto c = quick_config(server.url(), 4);
+  c.pipeline = 4;
+  c.duration = 20s;
+  c.max_responses = 600;
+  const auto r = run(c);
+  CHECK(r.responses == 600);
+  CHECK(r.accounting.answered == 600);
+  CHECK(r.accounting.abandoned > 0);
+  CHECK(r.accounting.requests_sent == 600 + r.accounting.abandoned);
+}
+
+TEST_CASE("max_responses (-n) in open loop: the rate paces, the count ends the run", "[load][count][rate]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 4);
+  c.rate = 4000;
+  c.duration = 20s;
+  c.max_responses = 800;
+  const auto r = run(c);
+  CHECK(r.responses == 800);
+  CHECK(r.elapsed_sec == Approx(0.2).margin(0.1));
+}
+
+TEST_CASE("ramp: in a closed loop opens the connections evenly over the ramp", "[load][ramp]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 20);
+  c.threads = 2;
+  c.ramp = 1s;
+  c.duration = 1500ms;
+  auto plan = uc::prepare_load(c);
+  REQUIRE(plan.ok());
+  CHECK(plan->config.warmup == 0ms);
+  uc::load_runner runner(std::move(*plan));
+  runner.start();
+  std::this_thread::sleep_for(500ms);
+  const auto halfway = server.accepted();
+  const auto r = runner.results();
+  INFO("connections open half-way through the ramp: " << halfway);
+  CHECK(halfway >= 8);
+  CHECK(halfway <= 12);
+  CHECK(server.accepted() == 20);
+  CHECK(r.ramp_sec == Approx(1.0));
+  CHECK(r.steady_responses > 0);
+  CHECK(r.steady_responses < r.responses);
+  CHECK(r.steady_latency.count() == r.steady_responses);
+}
+
+TEST_CASE("ramp: in open loop grows the rate from zero; a schedule steps it", "[load][ramp][rate]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 8);
+  c.rate = 2000;
+  c.ramp = 1s;
+  c.duration = 2s;
+  const auto r = run(c);
+  // Half of 2000 req/s during the ramp, then 2000 req/s for a second.
+  INFO("sent " << r.requests << ", per second " << r.responses_per_second[0] << " " << r.responses_per_second[1]);
+  CHECK(r.requests == Approx(3000).epsilon(0.03));
+  REQUIRE(r.responses_per_second.size() == 2);
+  CHECK(r.responses_per_second[0] == Approx(1000).epsilon(0.05));
+  CHECK(r.responses_per_second[1] == Approx(2000).epsilon(0.03));
+  CHECK(r.steady_requests_per_second() == Approx(2000).epsilon(0.03));
+
+  c.ramp = 0ms;
+  c.rate = 1000;
+  c.rate_schedule = {{500, 500, 500ms}, {3000, 3000, 500ms}};
+  const auto stepped = run(c);
+  CHECK(stepped.requests == Approx(250 + 1500 + 1000).epsilon(0.03));
+  CHECK(stepped.ramp_sec == Approx(1.0));
+}
+
+TEST_CASE("report_interval: the intervals add up to the run's totals", "[load][interval]") {
+  scripted_server server;
+  auto c = quick_config(server.url(), 4);
+  c.threads = 2;
+  c.pipeline = 2;
+  c.duration = 1s;
+  c.report_interval = 200ms;
+  auto plan = uc::prepare_load(c);
+  REQUIRE(plan.ok());
+  uc::load_runner runner(std::move(*plan));
+  runner.start();
+  std::vector<uc::load_interval> intervals;
+  auto drain = [&] {
+    while (auto i = runner.next_interval()) intervals.push_back(std::move(*i));
+  };
+  while (!runner.wait_for(20ms)) drain();
+  const auto r = runner.results();
+  drain();
+  REQUIRE(intervals.size() >= 5);
+  CHECK(intervals.size() <= 6);
+  std::uint64_t requests = 0, responses = 0, samples = 0;
+  for (std::size_t i = 0; i < intervals.size(); ++i) {
+    CHECK(intervals[i].index == i);
+    requests += intervals[i].requests;
+    responses += intervals[i].responses;
+    samples += intervals[i].latency.count();
+  }
+  CHECK(requests == r.requests);
+  CHECK(responses == r.responses);
+  CHECK(samples == r.latency.count());
+  CHECK(intervals[1].responses > 0);
+  CHECK(intervals[1].start_sec == Approx(0.2));
 }

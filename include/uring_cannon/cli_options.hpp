@@ -37,9 +37,18 @@
 //  * ucannon: `ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out FILE]
 //    [--histogram-out FILE]`: when the first word is `merge`, the rest are run files to merge
 //    (cli_options::merge). No file, or another flag: the merge usage line, exit 1.
+//  * ucannon: `-n N` stops after exactly N responses; without -d the run may take up to a day.
+//    `--ramp D` opens the connections evenly over D (closed loop) or grows the --rate from 0
+//    over D. `--rate` also takes a schedule (parse_rate_schedule()). -n, --ramp and schedules
+//    measure from the first request: with them an explicit --warmup is an error (exit 2).
+//  * ucannon: `--assert EXPR` (load_thresholds.hpp), as many as wanted; a bad one exits 2.
+//  * ucannon: `--interval D` prints a line per interval as the run goes; `--json-lines` makes those
+//    lines JSON (an interval of 1s unless --interval says otherwise) and the final report one
+//    JSON line too. `--report FILE` writes an HTML report after the run (load_html_report.hpp).
 
 #include <uring_cannon/detail/ascii.hpp>
 #include <uring_cannon/load_config.hpp>
+#include <uring_cannon/load_thresholds.hpp>
 #include <uring_cannon/or_error.hpp>
 #include <uring_cannon/version.hpp>
 
@@ -72,6 +81,9 @@ struct cli_options {
   bool histogram = false;      ///< --histogram: the latency buckets in --json
   std::string latency_out;     ///< --latency-out FILE: HdrHistogram percentile text after the run
   std::string histogram_out;   ///< --histogram-out FILE: the run file (run_file.hpp) after the run
+  std::string report;          ///< --report FILE: the HTML report after the run (or the merge)
+  std::vector<threshold> thresholds;  ///< --assert, in the order given
+  bool json_lines = false;     ///< --json-lines: interval lines and the final report as JSON lines
   bool merge = false;          ///< `ucannon merge ...`: merge merge_files instead of running
   std::vector<std::string> merge_files;  ///< the run files to merge, in the order given
 
@@ -84,7 +96,8 @@ struct cli_options {
   static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
 };
 
-/// Exit statuses of the command line itself (a finished run exits 0, or 1 on unexpected statuses).
+/// Exit statuses of the command line itself. A finished run exits 0, or as run_exit_code() says
+/// (load_thresholds.hpp): 1 unexpected statuses, 3 a failed --assert, 4 no response at all.
 inline constexpr int cli_exit_usage = 1;      ///< gcannon's: unknown flag, no target, --recv-buf < 512
 inline constexpr int cli_exit_bad_value = 2;  ///< ucannon's: a flag's value is invalid
 
@@ -106,7 +119,8 @@ inline std::string cli_usage() {
          "[-s <status>] [-R|--raw file1,file2,...] [--ws [--ws-msg <message>]] [--tui] [--json] "
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
          "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
-         "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [--clear-history] [--help] "
+         "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [-n <responses>] [--ramp <duration>] "
+         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -143,10 +157,23 @@ Load                                                                      defaul
                         (coordinated omission corrected, as wrk2 does); the
                         report adds the service time (from the actual send)
                         and the rate reached, with a warning below 98%
+                        A schedule moves the rate first: A:B:D goes from A
+                        to B req/s linearly over D, R@D holds R for D; items
+                        run in order, comma-separated, and a last plain R is
+                        held after them (else the last item's end rate), e.g.
+                        1000:20000:30s or 1000@10s,2000@10s,4000
+  --ramp D              grow the load from zero over D: the connections     off
+                        open evenly over D (closed loop), or the --rate
+                        rises linearly from 0 over D. The report gives the
+                        part after the ramp on its own
+  -n N                  stop after exactly N responses (-d, if given, is    off
+                        a cap; without it, a day)
   --timeout D           a response not complete D after its request: a      0 (off)
                         timeout error, and the connection is reopened
   --connect-timeout D   a connect not done in D: a connect timeout error    0 (the kernel's)
   --warmup D            excluded from every count and histogram; 0 = none   100ms
+                        (none with -n, --ramp or a rate schedule, which
+                        measure from the first request)
   --cqe-latency         stop the latency clock when the completion          off
                         arrives, before parsing
   --per-tpl-latency     a latency histogram per raw template                off
@@ -177,12 +204,25 @@ Output
                         FILE in HdrHistogram's percentile text (milliseconds)
   --histogram-out FILE  after the run, write FILE: the whole run, exact (its
                         histograms and every count), for `ucannon merge`
+  --interval D          print a line per interval D as the run goes         off
+                        (requests/s, p50, p99, errors of that interval)
+  --json-lines          --json as JSON lines: one object per interval (1s
+                        unless --interval), then the final report as one line
+  --report FILE         after the run, write FILE: a self-contained HTML
+                        report with plots (opens offline)
+  --assert EXPR         a threshold the run must meet, else exit 3; as many
+                        as wanted: pN<D (p99<5ms, p99.9<=20ms), mean<D,
+                        max<D (D in us, ms or s), rps>N, errors<N or
+                        errors<P% (of responses + errors), unexpected<N or
+                        unexpected<P% (responses of an unexpected status
+                        class, of all responses); ops < <= > >=
   --clear-history       delete the run history (~/.ucannon/history.bin) and exit
   -h, --help            print this help and exit
   -V, --version         print the version and exit
 
 Fleet runs
   ucannon merge FILE... [--json] [--latency] [--histogram] [--latency-out F] [--histogram-out F]
+                [--report F] [--assert EXPR]...
                         merge the --histogram-out files of runs made at the same time on
                         several machines into one report (text, or --json): histograms merged
                         bucket by bucket, counts summed, elapsed the longest run's,
@@ -197,13 +237,16 @@ Numbers and durations
   ms is whole. gcannon read these with atoi (so "-c abc" meant 0 and "-d 500ms" meant 500 s);
   ucannon rejects them instead.
 
-Exit status
-  0  the run finished and every response had the expected status class
+Exit status (when several apply, the first in this order: 4, 3, 1)
+  0  the run finished, every response had the expected status class, every --assert held
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
      --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
      100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
-     --percentiles list, a bad --bind list, or -c below -t (each thread needs a connection)
+     --percentiles list, a bad --bind list, a bad --assert or rate schedule, --warmup with -n,
+     --ramp or a schedule, or -c below -t (each thread needs a connection)
+  3  an --assert threshold failed (the report says which)
+  4  no response completed: every connection failed, or the server answered nothing
 )";
   return text;
 }
@@ -360,6 +403,58 @@ inline std::string cli_ipv4_text(in_addr address) {
 
 }  // namespace detail
 
+/// Reads --rate's value: a plain rate `50000` (no schedule), or a schedule of comma-separated
+/// items run in order, `A:B:D` (linear from A to B req/s over D) and `R@D` (R req/s for D), with
+/// an optional last plain `R` held afterwards (without it, the last item's end rate is held). Rates
+/// are plain decimals, at most cli_options::max_rate; schedule rates may be 0, the held rate may
+/// not. Durations as parse_duration(), above 0.
+inline or_error<std::pair<double, std::vector<rate_step>>> parse_rate_schedule(std::string_view text) {
+  using result = or_error<std::pair<double, std::vector<rate_step>>>;
+  std::vector<rate_step> steps;
+  std::optional<double> held;
+  auto rate_of = [](std::string_view t) -> std::optional<double> {
+    const auto r = detail::cli_plain_decimal(t);
+    if (!r || *r > cli_options::max_rate) return std::nullopt;
+    return r;
+  };
+  auto length_of = [](std::string_view t) -> std::optional<std::chrono::milliseconds> {
+    const auto ms = detail::cli_duration_ms(t);
+    if (!ms || *ms == 0) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+  };
+  if (text.empty()) return result::failure("an empty rate");
+  for (;;) {
+    const auto comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    const bool last = comma == std::string_view::npos;
+    const auto bad = [&](std::string why) { return result::failure("'" + std::string(item) + "': " + std::move(why)); };
+    if (const auto at = item.find('@'); at != std::string_view::npos) {
+      const auto r = rate_of(item.substr(0, at));
+      const auto d = length_of(item.substr(at + 1));
+      if (!r || !d) return bad("expected RATE@DURATION such as 2000@10s");
+      steps.push_back({*r, *r, *d});
+    } else if (const auto colon = item.find(':'); colon != std::string_view::npos) {
+      const auto second = item.find(':', colon + 1);
+      const auto from = rate_of(item.substr(0, colon));
+      const auto to = second == std::string_view::npos ? std::nullopt : rate_of(item.substr(colon + 1, second - colon - 1));
+      const auto d = second == std::string_view::npos ? std::nullopt : length_of(item.substr(second + 1));
+      if (!from || !to || !d) return bad("expected FROM:TO:DURATION such as 1000:20000:30s");
+      steps.push_back({*from, *to, *d});
+    } else {
+      const auto r = rate_of(item);
+      if (!r || *r <= 0 || !last)
+        return bad(last ? "expected a rate above 0 such as 50000 or 12.5"
+                        : "a plain rate is only allowed last (the rate held after the schedule)");
+      held = r;
+    }
+    if (last) break;
+    text.remove_prefix(comma + 1);
+  }
+  const double rate = held ? *held : steps.back().to;
+  if (rate <= 0) return result::failure("the rate held after the schedule must be above 0 (add a last plain rate)");
+  return std::pair(rate, std::move(steps));
+}
+
 /// Reads --bind's value into load_config::source_addresses' form: a comma list whose items are
 /// IPv4 addresses (`10.0.0.2`), IPv4 ranges over the last octet (`127.0.0.1-127.0.0.16`, both
 /// ends included, same first three octets, low end first) and IPv6 addresses (`::1`, or `[::1]`),
@@ -421,7 +516,7 @@ inline cli_result parse_merge_cli(int argc, const char* const* argv) {
   o.merge = true;
   auto usage_error = [&](std::string why) {
     result.message = "Error: " + why + "\nUsage: ucannon merge <run-file>... [--json] [--latency] [--histogram] "
-                     "[--latency-out <file>] [--histogram-out <file>]\n";
+                     "[--latency-out <file>] [--histogram-out <file>] [--report <file>] [--assert <expr>]...\n";
     result.exit_code = cli_exit_usage;
     return result;
   };
@@ -442,12 +537,22 @@ inline cli_result parse_merge_cli(int argc, const char* const* argv) {
       if (attached) return usage_error(std::string(flag) + " takes no value");
       (flag == "--json" ? o.json : flag == "--latency" ? o.latency_details : flag == "--histogram" ? o.histogram : o.help) = true;
       if (o.help) return result;
-    } else if (flag == "--latency-out" || flag == "--histogram-out") {
+    } else if (flag == "--latency-out" || flag == "--histogram-out" || flag == "--report" || flag == "--assert") {
       std::string_view value;
       if (attached) value = *attached;
       else if (i + 1 < argc && argv[i + 1]) value = argv[++i];
-      if (value.empty()) return usage_error(std::string(flag) + " needs a file name");
-      (flag == "--latency-out" ? o.latency_out : o.histogram_out) = std::string(value);
+      if (value.empty()) return usage_error(std::string(flag) + (flag == "--assert" ? " needs a threshold" : " needs a file name"));
+      if (flag == "--assert") {
+        auto rule = parse_threshold(value);
+        if (!rule) {
+          result.message = "Error: --assert " + rule.error() + "\n";
+          result.exit_code = cli_exit_bad_value;
+          return result;
+        }
+        o.thresholds.push_back(std::move(*rule));
+      } else {
+        (flag == "--latency-out" ? o.latency_out : flag == "--report" ? o.report : o.histogram_out) = std::string(value);
+      }
     } else {
       return usage_error("unknown option '" + std::string(word) + "' for merge");
     }
@@ -464,7 +569,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
   cli_result result;
   cli_options& o = result.options;
   load_config& c = o.config;
-  bool url_given = false;
+  bool url_given = false, duration_given = false, warmup_given = false;
   if (argc > 1 && argv[1] && std::string_view(argv[1]) == "merge") return detail::parse_merge_cli(argc, argv);
 
   auto fail = [&](std::string message, int code) {
@@ -499,6 +604,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     else if (flag == "--per-tpl-latency") toggle = &c.per_template_latency;
     else if (flag == "--latency") toggle = &o.latency_details;
     else if (flag == "--histogram") toggle = &o.histogram;
+    else if (flag == "--json-lines") toggle = &o.json_lines;
     else if (flag == "--clear-history") toggle = &o.clear_history;
     else if (flag == "--help" || flag == "-h") toggle = &o.help;
     else if (flag == "--version" || flag == "-V") toggle = &o.version;
@@ -515,7 +621,8 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
                        flag == "-b" || flag == "--buckets" || flag == "--recv-buf" ||
                        flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
                        flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
-                       flag == "--latency-out" || flag == "--histogram-out";
+                       flag == "--latency-out" || flag == "--histogram-out" || flag == "-n" || flag == "--ramp" ||
+                       flag == "--assert" || flag == "--interval" || flag == "--report";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -556,14 +663,42 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
         return bad(zero_ok ? "a duration such as 0, 100ms, 1.5s or 2m"
                            : "a duration above 0 such as 10, 10s, 1.5s, 500ms, 2m or 1h");
       const std::chrono::milliseconds d(static_cast<std::chrono::milliseconds::rep>(*ms));
+      duration_given = duration_given || flag == "-d";
+      warmup_given = warmup_given || flag == "--warmup";
       (flag == "-d"                ? c.duration
        : flag == "--timeout"       ? c.timeout
        : flag == "--warmup"        ? c.warmup
                                    : c.connect_timeout) = d;
     } else if (flag == "--rate") {
-      const auto rate = detail::cli_rate(value);
-      if (!rate) return bad("a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5");
-      c.rate = *rate;
+      if (const auto rate = detail::cli_rate(value)) {
+        c.rate = *rate;
+        c.rate_schedule.clear();
+      } else if (value.find_first_of(":@,") != std::string_view::npos) {
+        auto schedule = parse_rate_schedule(value);
+        if (!schedule)
+          return fail("Error: --rate expects a rate such as 50000 or a schedule such as 1000:20000:30s or "
+                      "1000@10s,2000@10s,4000, got '" + std::string(value) + "': " + schedule.error() + "\n",
+                      cli_exit_bad_value);
+        c.rate = schedule->first;
+        c.rate_schedule = std::move(schedule->second);
+      } else {
+        return bad("a rate in requests per second above 0 and at most 1000000000, such as 50000 or 12.5");
+      }
+    } else if (flag == "-n") {
+      const auto n = number(1, std::uint64_t(1) << 53);
+      if (!n) return bad("a number of responses of 1 or more");
+      c.max_responses = *n;
+    } else if (flag == "--ramp" || flag == "--interval") {
+      const auto ms = detail::cli_duration_ms(value);
+      if (!ms || *ms == 0) return bad("a duration above 0 such as 500ms, 30s or 2m");
+      (flag == "--ramp" ? c.ramp : c.report_interval) = std::chrono::milliseconds(static_cast<std::chrono::milliseconds::rep>(*ms));
+    } else if (flag == "--assert") {
+      auto rule = parse_threshold(value);
+      if (!rule) return fail("Error: --assert " + rule.error() + "\n", cli_exit_bad_value);
+      o.thresholds.push_back(std::move(*rule));
+    } else if (flag == "--report") {
+      if (value.empty()) return bad("a file name");
+      o.report = std::string(value);
     } else if (flag == "-p") {
       const auto n = capped(load_config::max_pipeline);
       if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
@@ -626,6 +761,15 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     return fail("Error: -c " + std::to_string(c.connections) + " is less than -t " + std::to_string(c.threads) +
                     ": each thread needs at least one connection\n",
                 cli_exit_bad_value);
+  if (warmup_given && (c.max_responses > 0 || c.ramp.count() > 0 || !c.rate_schedule.empty()))
+    return fail("Error: --warmup does not combine with -n, --ramp or a rate schedule: they measure from the first "
+                "request\n",
+                cli_exit_bad_value);
+  if (c.max_responses > 0 && !duration_given) c.duration = std::chrono::hours(24);
+  if (o.json_lines) {
+    o.json = true;
+    if (c.report_interval.count() == 0) c.report_interval = std::chrono::seconds(1);
+  }
   if (o.json) o.tui = false;
   return result;
 }

@@ -12,7 +12,8 @@
 // Endpoints (any method unless noted; HEAD gets the GET response without its body):
 //   /                    200, a JSON echo of the request: method, target, version, headers, body_length
 //   /health              200 "OK"
-//   /stats               200 {"requests": N}: requests served by all threads, this one included
+//   /stats               200 {"requests": N, "connections": open now, "accepted": since the start},
+//                        over all threads, this request and its connection included
 //   /bin/{size}          {size} bytes (1024, 1K, 10M, 1G: K, M, G are powers of 1024; at most 1 TiB);
 //                        ?chunked=true sends them chunked. Byte i of a body is body_alphabet[i % 64].
 //   /chunked[/{count}]   {count} chunks (default 1) of ?size= bytes (default 64) with ?delay= ms
@@ -70,9 +71,30 @@ class request_counters {
     return sum;
   }
 
+  /// A connection opened (`+1`) or closed (`-1`) on `thread`.
+  void connections_change(unsigned thread, int by) noexcept {
+    slot& s = slots_[thread];
+    s.open.store(s.open.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+    if (by > 0) s.accepted.store(s.accepted.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  }
+  /// Connections open now, over every thread.
+  std::int64_t open_connections() const noexcept {
+    std::int64_t sum = 0;
+    for (unsigned i = 0; i < size_; ++i) sum += slots_[i].open.load(std::memory_order_relaxed);
+    return sum;
+  }
+  /// Connections accepted since the start.
+  std::uint64_t accepted_connections() const noexcept {
+    std::uint64_t sum = 0;
+    for (unsigned i = 0; i < size_; ++i) sum += slots_[i].accepted.load(std::memory_order_relaxed);
+    return sum;
+  }
+
  private:
   struct alignas(64) slot {
     std::atomic<std::uint64_t> value{0};
+    std::atomic<std::int64_t> open{0};
+    std::atomic<std::uint64_t> accepted{0};
   };
   std::unique_ptr<slot[]> slots_;
   unsigned size_;
@@ -334,12 +356,12 @@ class session {
         finish_echo();
         return next::read_more;
       case route::stats: {
-        std::string_view prefix = "{\"requests\": ";
-        char digits[24];
-        const auto end = std::to_chars(digits, digits + sizeof digits, context_->counters.total()).ptr;
-        const std::string_view number(digits, std::size_t(end - digits));
-        write_head(200, "application/json", prefix.size() + number.size() + 2);
-        if (!head_only_) out_.append(prefix).append(number).append("}\n");
+        const auto& counters = context_->counters;  // /stats is not a hot path: plain strings
+        const std::string body = "{\"requests\": " + std::to_string(counters.total()) + ", \"connections\": " +
+                                 std::to_string(counters.open_connections()) + ", \"accepted\": " +
+                                 std::to_string(counters.accepted_connections()) + "}\n";
+        write_head(200, "application/json", body.size());
+        if (!head_only_) out_ += body;
         return next::read_more;
       }
       case route::bin:
@@ -678,6 +700,11 @@ inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::stri
 
 /// Serves one connection until the peer closes, an error, or a response that ends it.
 inline task<> serve_connection(tcp_stream conn, thread_context& context) {
+  struct open_while_served {  // /stats counts the connections open now
+    thread_context& context;
+    explicit open_while_served(thread_context& c) : context(c) { context.counters.connections_change(context.thread_index, 1); }
+    ~open_while_served() { context.counters.connections_change(context.thread_index, -1); }
+  } counted(context);
   session state(context);
   std::string& out = state.output();
   auto incoming = conn.receiver(context.buffers);

@@ -11,6 +11,13 @@
 
 namespace uring_cannon {
 
+/// One piece of an open-loop rate schedule: the rate moves linearly from `from` to `to`
+/// requests per second over `length` (from == to holds it, a step).
+struct rate_step {
+  double from = 0, to = 0;
+  std::chrono::milliseconds length{0};
+};
+
 /// One load run. Defaults are gcannon's.
 struct load_config {
   std::string url;                         ///< http://host[:port][/path] or http+unix:///sock:/path; may be empty with raw_files
@@ -33,6 +40,21 @@ struct load_config {
   double rate = 0;                         ///< open loop: requests per second in all (--rate); 0 = closed loop (gcannon)
   std::chrono::milliseconds connect_timeout{0};  ///< a connect not done in this long: a connect timeout; 0 = the kernel's
   std::chrono::milliseconds timeout{0};  ///< a response not complete this long after its request was sent: a timeout error, reconnect; 0 = off (gcannon)
+  std::uint64_t max_responses = 0;       ///< -n: stop after exactly this many responses (no warm-up; `duration` is a cap); 0 = off
+  std::chrono::milliseconds ramp{0};     ///< --ramp: closed loop opens the connections evenly over this time; open loop
+                                         ///< grows the rate linearly from 0 to `rate` over it. No warm-up with a ramp
+  std::vector<rate_step> rate_schedule;  ///< open loop: pieces run in order from the start, then `rate` holds (no warm-up)
+  std::chrono::milliseconds report_interval{0};  ///< > 0: per-interval counts for load_runner::next_interval()
+
+  /// The transitional part at the start (ramp or rate schedule) that the report sets apart.
+  std::chrono::milliseconds ramp_length() const noexcept {
+    if (!rate_schedule.empty()) {
+      std::chrono::milliseconds total{0};
+      for (const auto& step : rate_schedule) total += step.length;
+      return total;
+    }
+    return ramp;
+  }
 
   static constexpr unsigned max_pipeline = 64;
   static constexpr std::uint32_t min_recv_buffer_size = 512;
@@ -116,6 +138,14 @@ struct load_progress {
   std::uint64_t errors = 0;         ///< connect + read + timeout
 };
 
+/// One --interval of a run in progress (load_runner::next_interval): what was counted in it.
+struct load_interval {
+  std::size_t index = 0;            ///< 0 for the first interval of the measurement
+  double start_sec = 0, end_sec = 0;  ///< since the measurement began; the last may be short
+  std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
+  latency_histogram latency;
+};
+
 /// Every request of the run and what became of it, warm-up included. For any run,
 /// requests_sent == answered + abandoned + in_flight: no request is lost from the books.
 struct load_accounting {
@@ -149,11 +179,18 @@ struct load_results {
   std::vector<template_results> per_template;  ///< one per raw template when there are several
   load_accounting accounting;       ///< the books of every request, warm-up included
   std::vector<std::uint64_t> responses_per_second;  ///< one entry per whole second of the run
+  double ramp_sec = 0;              ///< the ramp or rate schedule at the start (load_config::ramp_length)
+  std::uint64_t steady_responses = 0;  ///< responses after the ramp (all of them without one)
+  latency_histogram steady_latency;    ///< latency after the ramp (recorded only with a ramp)
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
 
   /// Requests sent per second (compare with load_config::rate in open loop).
   double sent_per_second() const noexcept { return elapsed_sec > 0 ? double(requests) / elapsed_sec : 0; }
   double requests_per_second() const noexcept { return elapsed_sec > 0 ? double(responses) / elapsed_sec : 0; }
+  /// Responses per second after the ramp.
+  double steady_requests_per_second() const noexcept {
+    return elapsed_sec > ramp_sec ? double(steady_responses) / (elapsed_sec - ramp_sec) : 0;
+  }
   double bytes_per_second() const noexcept { return elapsed_sec > 0 ? double(bytes_read) / elapsed_sec : 0; }
   std::uint64_t unexpected_status(int expected) const noexcept { return status.unexpected(expected); }
   /// gcannon's exit code: 1 when any response had an unexpected status class, else 0.

@@ -17,6 +17,7 @@
 #include <uring_cannon/http_response_parser.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/or_error.hpp>
+#include <uring_cannon/rate_curve.hpp>
 #include <uring_cannon/scheduler.hpp>
 #include <uring_cannon/tcp_stream.hpp>
 #include <uring_cannon/url.hpp>
@@ -33,6 +34,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -77,6 +79,12 @@ inline std::string check_load_config(const load_config& c) {
   if (c.rate < 0 || !std::isfinite(c.rate)) return "Error: --rate must be a positive number of requests per second";
   if (c.connect_timeout.count() < 0) return "Error: connect timeout must not be negative";
   if (c.url.empty() && c.raw_files.empty()) return "Error: a URL or --raw templates are required";
+  if (c.ramp.count() < 0) return "Error: --ramp must not be negative";
+  if (c.report_interval.count() < 0) return "Error: --interval must not be negative";
+  if (!c.rate_schedule.empty() && c.rate <= 0) return "Error: a rate schedule needs a final rate above 0";
+  for (const auto& step : c.rate_schedule)
+    if (!(step.from >= 0 && step.to >= 0 && std::isfinite(step.from) && std::isfinite(step.to)) || step.length.count() <= 0)
+      return "Error: each step of a rate schedule needs rates of 0 or more and a length above 0";
   return {};
 }
 
@@ -88,6 +96,13 @@ inline or_error<load_plan> prepare_load(load_config config) {
   if (auto problem = detail::check_load_config(config); !problem.empty())
     return or_error<load_plan>::failure(std::move(problem));
   config.pipeline = std::min(config.pipeline, load_config::max_pipeline);
+  // An open-loop ramp is the schedule's first piece; a ramp, a schedule and -n measure from the
+  // first request, so they have no warm-up.
+  if (config.rate > 0 && config.ramp.count() > 0 && config.rate_schedule.empty())
+    config.rate_schedule.push_back({0, config.rate, config.ramp});
+  if (config.rate <= 0) config.rate_schedule.clear();
+  if (config.ramp.count() > 0 || !config.rate_schedule.empty() || config.max_responses > 0)
+    config.warmup = std::chrono::milliseconds(0);
 
   load_plan plan;
   for (const auto& path : config.raw_files) {
@@ -140,6 +155,8 @@ namespace detail {
 /// Counts one worker keeps for itself; merged into load_results at the end.
 struct load_counters {
   std::uint64_t requests = 0, responses = 0, bytes_read = 0, reconnects = 0, ws_upgrades = 0, ws_frames = 0;
+  std::uint64_t steady_responses = 0;
+  latency_histogram steady_latency;  // recorded only with a ramp
   status_counts status;
   error_counts errors;
   latency_histogram latency, ttfb, service_time;
@@ -180,28 +197,98 @@ class send_time_queue {
   unsigned head_ = 0, size_ = 0;
 };
 
-/// Open loop: when a connection's requests are meant to go. Each of `connections` connections
-/// takes an equal share of `rate`, its first send staggered by its index.
+/// Open loop: when a connection's requests are meant to go. Connection `index` of `connections`
+/// takes every connections-th request of the run's schedule, starting with request `index`, so
+/// the connections share the rate evenly and their sends interleave.
 class send_pacer {
  public:
   send_pacer() = default;
-  send_pacer(double rate, unsigned connections, unsigned index, clock::time_point start) noexcept
-      : interval_(std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(connections / rate))),
-        next_(start + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(index / rate))) {}
+  send_pacer(const rate_curve& curve, unsigned connections, unsigned index, clock::time_point start) noexcept
+      : curve_(&curve), start_(start), connections_(connections), next_index_(index), next_(at(index)) {}
 
   /// How many requests are due by `now`, at most `room`.
   unsigned due(clock::time_point now, std::uint64_t room) const noexcept {
     unsigned n = 0;
-    while (n < room && next_ + n * interval_ <= now) ++n;
+    while (n < room && at(next_index_ + std::uint64_t(n) * connections_) <= now) ++n;
     return n;
   }
   clock::time_point next() const noexcept { return next_; }
   /// The next request went out; returns when it was meant to.
-  clock::time_point take() noexcept { return std::exchange(next_, next_ + interval_); }
+  clock::time_point take() noexcept {
+    next_index_ += connections_;
+    return std::exchange(next_, at(next_index_));
+  }
 
  private:
-  clock::duration interval_{};
+  clock::time_point at(std::uint64_t g) const noexcept {
+    return start_ + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(curve_->time_of(double(g))));
+  }
+  const rate_curve* curve_ = nullptr;
+  clock::time_point start_{};
+  std::uint64_t connections_ = 1, next_index_ = 0;
   clock::time_point next_{};
+};
+
+/// -n: the run's responses as tickets. A connection claims a ticket before each request it sends,
+/// and gives back the tickets of requests lost with a connection, so exactly `limit` responses
+/// are counted however the requests spread over threads and connections.
+class response_budget {
+ public:
+  explicit response_budget(std::uint64_t limit) noexcept : limit_(limit), unclaimed_(std::int64_t(limit)) {}
+  bool limited() const noexcept { return limit_ > 0; }
+  /// Up to `n` tickets (all `n` without a limit).
+  unsigned claim(unsigned n) noexcept {
+    if (!limited() || n == 0) return n;
+    std::int64_t left = unclaimed_.load(std::memory_order_relaxed);
+    while (left > 0) {
+      const auto take = std::min<std::int64_t>(left, n);
+      if (unclaimed_.compare_exchange_weak(left, left - take, std::memory_order_relaxed)) return unsigned(take);
+    }
+    return 0;
+  }
+  bool available() const noexcept { return !limited() || unclaimed_.load(std::memory_order_relaxed) > 0; }
+  void give_back(std::uint64_t n) noexcept {
+    if (limited() && n > 0) unclaimed_.fetch_add(std::int64_t(n), std::memory_order_relaxed);
+  }
+  /// Counts one response; true when it is the last one the run wants.
+  bool answered() noexcept { return limited() && answered_.fetch_add(1, std::memory_order_relaxed) + 1 == limit_; }
+
+ private:
+  std::uint64_t limit_;
+  std::atomic<std::int64_t> unclaimed_;
+  std::atomic<std::uint64_t> answered_{0};
+};
+
+/// What one worker measured in one --interval, handed to the runner.
+struct interval_counts {
+  std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
+  latency_histogram latency;
+
+  void merge(const interval_counts& o) {
+    requests += o.requests, responses += o.responses, errors += o.errors, bytes_read += o.bytes_read;
+    latency.merge(o.latency);
+  }
+};
+
+/// A worker's finished intervals, waiting for the runner: interval k of every worker is merged
+/// into the run's interval k.
+struct interval_mailbox {
+  std::mutex lock;
+  std::vector<interval_counts> finished;  ///< index k: the worker's interval k
+  bool closed = false;                    ///< the worker ended; its last entry holds everything after
+};
+
+/// What every worker of one run shares: the measured window, the template sequence counter, the
+/// open-loop rate curve and the -n budget.
+struct load_shared {
+  load_shared(const load_config& c, clock::time_point start)
+      : measure_start(start), measure_end(start + c.duration), curve(c.rate, c.rate_schedule),
+        budget(c.max_responses) {}
+  clock::time_point measure_start, measure_end;
+  std::atomic<std::uint64_t> sequence{0};
+  rate_curve curve;
+  response_budget budget;
+  std::function<void()> budget_spent;  ///< called once, on the worker that counts the last -n response
 };
 
 /// One connection's state outside its coroutine frame: what the timeout sweep looks at, and the
@@ -222,13 +309,17 @@ struct connection_state {
 class load_worker {
  public:
   /// `plan` must come from prepare_load() (its config is checked and its pipeline capped).
-  load_worker(const load_plan& plan, unsigned first_connection, unsigned connections, clock::time_point measure_start,
-              clock::time_point measure_end, std::atomic<std::uint64_t>& sequence, load_live_counters& live)
-      : plan_(plan), config_(plan.config), first_connection_(first_connection), connections_(connections),
-        measure_start_(measure_start), measure_end_(measure_end), sequence_(sequence), live_(live),
+  /// `mailbox` receives the worker's --interval counts (when config.report_interval > 0).
+  load_worker(const load_plan& plan, load_shared& shared, unsigned first_connection, unsigned connections,
+              load_live_counters& live, interval_mailbox* mailbox = nullptr)
+      : plan_(plan), config_(plan.config), shared_(shared), first_connection_(first_connection),
+        connections_(connections), measure_start_(shared.measure_start), measure_end_(shared.measure_end),
+        steady_start_(shared.measure_start + config_.ramp_length()), sequence_(shared.sequence), live_(live),
+        mailbox_(config_.report_interval.count() > 0 ? mailbox : nullptr),
         rng_(0x9e3779b97f4a7c15ULL * (first_connection + 1) ^ std::uint64_t(clock::now().time_since_epoch().count())) {
+    // One count per second; -n runs may be long, so beyond an hour the vector grows (once a second).
     const auto seconds = std::chrono::ceil<std::chrono::seconds>(config_.duration).count();
-    counters_.per_second.assign(std::size_t(seconds) + 1, 0);
+    counters_.per_second.assign(std::size_t(std::min<std::int64_t>(seconds, 3600)) + 1, 0);
     if (!config_.websocket) counters_.status_codes.assign(1000, 0);
     if (plan_.templates.size() > 1) {
       counters_.per_template.resize(plan_.templates.size());
@@ -269,11 +360,17 @@ class load_worker {
     for (unsigned i = 0; i < connections_.size(); ++i)
       s.spawn(config_.websocket ? websocket_connection(i) : http_connection(i));
     if (config_.timeout.count() > 0) s.spawn(sweep_timeouts());
+    if (mailbox_) s.spawn(deliver_intervals());
     if (!stop_requested_.load()) s.run_until(measure_end_);
     ended_ = std::min(clock::now(), measure_end_);
     for (const auto& c : connections_) counters_.accounting.in_flight += c.outstanding;
     sched_ = nullptr;
     publish();
+    if (mailbox_) {  // what came after the last whole interval
+      deliver_interval();
+      std::lock_guard lock(mailbox_->lock);
+      mailbox_->closed = true;
+    }
   }
 
   // seq_cst, and publishing is under the runner's mutex: a stop is never missed by both sides.
@@ -283,6 +380,29 @@ class load_worker {
 
  private:
   bool measuring(clock::time_point t) const noexcept { return t >= measure_start_; }
+
+  /// Hands the runner what this worker counted since its last interval.
+  void deliver_interval() {
+    interval_counts done;
+    done.requests = counters_.requests - delivered_.requests;
+    done.responses = counters_.responses - delivered_.responses;
+    done.errors = counters_.errors.total() - delivered_.errors;
+    done.bytes_read = counters_.bytes_read - delivered_.bytes_read;
+    delivered_.requests = counters_.requests, delivered_.responses = counters_.responses;
+    delivered_.errors = counters_.errors.total(), delivered_.bytes_read = counters_.bytes_read;
+    std::swap(done.latency, interval_latency_);
+    std::lock_guard lock(mailbox_->lock);
+    mailbox_->finished.push_back(std::move(done));
+  }
+
+  /// --interval: one delivery at the end of each interval of the measurement.
+  task<> deliver_intervals() {
+    for (auto boundary = measure_start_ + config_.report_interval;; boundary += config_.report_interval) {
+      const auto wait = boundary - clock::now();
+      if (wait > clock::duration::zero()) (void)co_await sleep_for(*sched_, wait);
+      deliver_interval();
+    }
+  }
 
   void publish() noexcept {
     live_.responses.store(counters_.responses, std::memory_order_relaxed);
@@ -306,8 +426,15 @@ class load_worker {
       if (std::size_t(status) < counters_.status_codes.size()) ++counters_.status_codes[std::size_t(status)];
     }
     counters_.latency.record(done - sent_at);
+    if (mailbox_) interval_latency_.record(done - sent_at);
+    if (arrived >= steady_start_) {
+      ++counters_.steady_responses;
+      if (steady_start_ > measure_start_) counters_.steady_latency.record(done - sent_at);
+    }
     const auto second = std::size_t((arrived - measure_start_) / std::chrono::seconds(1));
-    if (second < counters_.per_second.size()) ++counters_.per_second[second];
+    if (second >= counters_.per_second.size()) counters_.per_second.resize(second + 1);
+    ++counters_.per_second[second];
+    if (shared_.budget.answered() && shared_.budget_spent) shared_.budget_spent();
     if (!counters_.per_template.empty()) {
       auto& t = counters_.per_template[tpl];
       ++t.responses;
@@ -323,7 +450,7 @@ class load_worker {
   }
 
   /// Why a connection ended, counted once when it does.
-  enum class ending { planned, closed_by_peer, timeout, reset, parse_error, unexpected_close, read_other };
+  enum class ending { planned, closed_by_peer, timeout, reset, parse_error, unexpected_close, read_other, drained };
 
   /// The class of a failed recv or send.
   static ending failure(int error) noexcept {
@@ -339,13 +466,15 @@ class load_worker {
     if (w.timed_out) e = ending::timeout;
     w.fd = -1;
     counters_.accounting.abandoned += w.outstanding;
+    shared_.budget.give_back(w.outstanding);
     w.outstanding = 0;
     w.upgrading = false;
     if (!measuring(now)) return;
     auto& errors = counters_.errors;
     switch (e) {
       case ending::planned: ++counters_.reconnects; break;
-      case ending::closed_by_peer: break;
+      case ending::closed_by_peer:
+      case ending::drained: break;
       case ending::timeout: ++errors.timeout, ++errors.classes.read_timeout; break;
       case ending::reset: ++errors.read, ++errors.classes.reset; break;
       case ending::parse_error: ++errors.read, ++errors.classes.parse_error; break;
@@ -357,6 +486,7 @@ class load_worker {
 
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
+    while (!shared_.budget.available()) (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
     const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
                                                            : std::chrono::nanoseconds(-1);
     std::optional<endpoint> local;
@@ -400,15 +530,23 @@ class load_worker {
   /// Open loop: queues the requests due by `now`, as far as the pipeline has room and `budget`
   /// (requests left on this connection) allows; returns how many, to be sent in one batch.
   unsigned queue_due(send_pacer& pacer, send_time_queue& in_flight, std::uint64_t budget,
-                     clock::time_point now) const noexcept {
-    const unsigned due = pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(), budget));
+                     clock::time_point now) noexcept {
+    const unsigned due =
+        shared_.budget.claim(pacer.due(now, std::min<std::uint64_t>(config_.pipeline - in_flight.size(), budget)));
     for (unsigned i = 0; i < due; ++i) in_flight.push(pacer.take(), now);
     return due;
   }
 
   send_pacer make_pacer(unsigned index) const noexcept {
     if (config_.rate <= 0) return {};
-    return send_pacer(config_.rate, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
+    return send_pacer(shared_.curve, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
+  }
+
+  /// Closed-loop --ramp: connection `index` opens its share of the way through the ramp.
+  task<> wait_for_ramp(unsigned index) {
+    if (config_.rate > 0 || config_.ramp.count() <= 0) co_return;
+    const auto at = measure_start_ + config_.ramp * (first_connection_ + index) / config_.connections;
+    if (const auto wait = at - clock::now(); wait > clock::duration::zero()) (void)co_await sleep_for(*sched_, wait);
   }
 
   /// What one received chunk held, for an HTTP connection.
@@ -466,6 +604,7 @@ class load_worker {
     const bool open_loop = config_.rate > 0;
     send_pacer pacer = make_pacer(index);
     bool first = true;
+    co_await wait_for_ramp(index);
 
     for (;;) {
       if (!first) tpl = (tpl + 1) % template_count;  // rotate templates on every reconnect
@@ -496,7 +635,11 @@ class load_worker {
       ending why = ending::closed_by_peer;
       if (!open_loop) {
         const auto now = clock::now();
-        const auto n = unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection));
+        const auto n = shared_.budget.claim(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)));
+        if (n == 0) {
+          count_ending(ending::drained, w);
+          continue;
+        }
         in_flight.push(now, now, n);
         if (auto done = co_await send_queued(n, now); !done) {
           count_ending(failure(done.error()), w);
@@ -514,6 +657,10 @@ class load_worker {
               why = failure(done.error());
               break;
             }
+          }
+          if (in_flight.size() == 0 && !shared_.budget.available()) {
+            why = ending::drained;
+            break;
           }
           room = in_flight.size() < config_.pipeline && sent < per_connection;
           wait = pacer.next() - clock::now();
@@ -551,7 +698,8 @@ class load_worker {
           why = closed(in_flight);
           break;
         }
-        const auto refill = open_loop ? 0u : unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent));
+        const auto refill =
+            open_loop ? 0u : shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent)));
         if (refill > 0) {
           const auto now = clock::now();
           in_flight.push(now, now, refill);
@@ -559,6 +707,10 @@ class load_worker {
             why = failure(done.error());
             break;
           }
+        }
+        if (!open_loop && in_flight.size() == 0) {  // -n: no ticket left for this connection
+          why = ending::drained;
+          break;
         }
       }
       count_ending(why, w);
@@ -612,6 +764,7 @@ class load_worker {
     // one multishot recv armed. The two never mix on one connection.
     const bool open_loop = config_.rate > 0;
     send_pacer pacer = make_pacer(index);
+    co_await wait_for_ramp(index);
 
     for (;;) {
       auto opened = co_await open_connection(w);
@@ -689,7 +842,11 @@ class load_worker {
 
       if (!open_loop) {
         const auto now = clock::now();
-        const auto n = unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection));
+        const auto n = shared_.budget.claim(unsigned(std::min<std::uint64_t>(config_.pipeline, per_connection)));
+        if (n == 0) {
+          count_ending(ending::drained, w);
+          continue;
+        }
         in_flight.push(now, now, n);
         if (auto done = co_await send_queued(n, now); !done) {
           count_ending(failure(done.error()), w);
@@ -697,6 +854,10 @@ class load_worker {
         }
       }
       for (;;) {
+        if (open_loop && in_flight.size() == 0 && !shared_.budget.available()) {
+          why = ending::drained;
+          break;
+        }
         if (open_loop) {  // send what is due, as the pipeline has room
           const auto now = clock::now();
           const unsigned due = queue_due(pacer, in_flight, per_connection - sent, now);
@@ -753,7 +914,7 @@ class load_worker {
           break;
         }
         if (open_loop) continue;
-        const auto refill = unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent));
+        const auto refill = shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent)));
         if (refill > 0) {
           const auto sent_at = clock::now();
           in_flight.push(sent_at, sent_at, refill);
@@ -761,6 +922,10 @@ class load_worker {
             why = failure(done.error());
             break;
           }
+        }
+        if (in_flight.size() == 0) {  // -n: no ticket left for this connection
+          why = ending::drained;
+          break;
         }
       }
       count_ending(why, w);
@@ -788,11 +953,17 @@ class load_worker {
 
   const load_plan& plan_;
   const load_config& config_;
+  load_shared& shared_;
   unsigned first_connection_;
   std::vector<connection_state> connections_;
-  clock::time_point measure_start_, measure_end_, ended_{};
+  clock::time_point measure_start_, measure_end_, steady_start_, ended_{};
   std::atomic<std::uint64_t>& sequence_;
   load_live_counters& live_;
+  interval_mailbox* mailbox_;
+  struct {
+    std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
+  } delivered_;                          // the counts at the last delivery
+  latency_histogram interval_latency_;   // since the last delivery
   splitmix64 rng_;
   std::vector<std::string> batches_;
   load_counters counters_;
@@ -824,14 +995,16 @@ class load_runner {
     started_ = clock::now();
     measure_start_ = started_ + c.warmup;
     measure_end_ = measure_start_ + c.duration;
+    shared_ = std::make_unique<detail::load_shared>(c, measure_start_);
+    shared_->budget_spent = [this] { stop_workers(); };
     const unsigned threads = c.threads;
     live_ = std::make_unique<detail::load_live_counters[]>(threads);
     schedulers_ = std::make_unique<scheduler*[]>(threads);
+    mailboxes_ = std::make_unique<detail::interval_mailbox[]>(threads);
     unsigned first = 0;
     for (unsigned i = 0; i < threads; ++i) {
       const unsigned share = c.connections / threads + (i < c.connections % threads ? 1 : 0);
-      workers_.push_back(std::make_unique<detail::load_worker>(plan_, first, share, measure_start_, measure_end_,
-                                                                sequence_, live_[i]));
+      workers_.push_back(std::make_unique<detail::load_worker>(plan_, *shared_, first, share, live_[i], &mailboxes_[i]));
       first += share;
     }
     for (unsigned i = 0; i < threads; ++i) {
@@ -870,6 +1043,42 @@ class load_runner {
   void request_stop() noexcept {
     stopped_early_.store(true, std::memory_order_relaxed);
     stop_workers();
+  }
+
+  /// --interval (load_config::report_interval): the next interval that every worker has finished,
+  /// oldest first, or nothing yet. The intervals of a run add up to its totals exactly: the last
+  /// one, delivered when the workers end, holds what came after the last whole interval.
+  std::optional<load_interval> next_interval() {
+    const auto& c = plan_.config;
+    if (c.report_interval.count() <= 0 || workers_.empty()) return std::nullopt;
+    detail::interval_counts sum;
+    bool any = false;
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      std::lock_guard lock(mailboxes_[i].lock);
+      const auto& box = mailboxes_[i];
+      if (box.finished.size() > intervals_taken_) any = true;
+      else if (!box.closed) return std::nullopt;  // this worker has not finished the interval yet
+    }
+    if (!any) return std::nullopt;  // every worker is done and everything was taken
+    for (unsigned i = 0; i < workers_.size(); ++i) {
+      std::lock_guard lock(mailboxes_[i].lock);
+      auto& box = mailboxes_[i];
+      if (box.finished.size() > intervals_taken_) {
+        sum.merge(box.finished[intervals_taken_]);
+        box.finished[intervals_taken_] = {};  // the histogram's memory goes back now
+      }
+    }
+    load_interval out;
+    out.index = intervals_taken_++;
+    const double length = std::chrono::duration<double>(c.report_interval).count();
+    out.start_sec = length * double(out.index);
+    out.end_sec = std::min(out.start_sec + length, std::max(out.start_sec, std::chrono::duration<double>(clock::now() - measure_start_).count()));
+    out.requests = sum.requests;
+    out.responses = sum.responses;
+    out.errors = sum.errors;
+    out.bytes_read = sum.bytes_read;
+    out.latency = std::move(sum.latency);
+    return out;
   }
 
   /// Waits up to `limit` for the workers to finish; true when they have.
@@ -914,10 +1123,13 @@ class load_runner {
           r.per_template[i].latency.merge(c.per_template[i].latency);
         }
       }
+      r.steady_responses += c.steady_responses;
+      r.steady_latency.merge(c.steady_latency);
       if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
       for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];
     }
     r.elapsed_sec = std::chrono::duration<double>(ended - measure_start_).count();
+    r.ramp_sec = std::min(r.elapsed_sec, std::chrono::duration<double>(plan_.config.ramp_length()).count());
     r.interrupted = stopped_early_.load(std::memory_order_relaxed) && ended < measure_end_;
     // Only whole seconds that the run lived through.
     r.responses_per_second.resize(std::min(r.responses_per_second.size(), std::size_t(std::ceil(r.elapsed_sec))));
@@ -935,8 +1147,10 @@ class load_runner {
 
   load_plan plan_;
   clock::time_point started_{}, measure_start_{}, measure_end_{};
-  std::atomic<std::uint64_t> sequence_{0};
+  std::unique_ptr<detail::load_shared> shared_;
   std::unique_ptr<detail::load_live_counters[]> live_;
+  std::unique_ptr<detail::interval_mailbox[]> mailboxes_;
+  std::size_t intervals_taken_ = 0;
   std::unique_ptr<scheduler*[]> schedulers_;  // each worker's, while it runs; under publishing_
   std::mutex publishing_;
   std::vector<std::unique_ptr<detail::load_worker>> workers_;

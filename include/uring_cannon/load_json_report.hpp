@@ -43,6 +43,12 @@
 //                   the order asked (keys from percentile_label(): "50", "99.9"); a percentile
 //                   equal to a fixed column (50, 90, 99, 99.9) gives exactly that column's value
 //   ttfb_percentiles_us   with --percentiles: the same percentiles of the time to first byte
+//   max_responses   with -n: the asked count
+//   ramp            with --ramp or a rate schedule: {"seconds": the ramp's length (3 decimals),
+//                   "steady_responses", "steady_rps" (2 decimals), "steady_latency_us": {avg, p50,
+//                   p90, p99, p999, max}}: the part after the ramp
+//   thresholds      with --assert: [{"assert": text, "measured": number (µs for latencies; 3
+//                   decimals), "passed": boolean}], in the order given
 //   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
 //                   the latency histogram's non-empty buckets in ascending order, the overflow
 //                   bucket (lower edge 5000000) last; the counts add up to latency_us.samples
@@ -50,6 +56,7 @@
 
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
+#include <uring_cannon/load_thresholds.hpp>
 #include <uring_cannon/load_text_report.hpp>
 #include <uring_cannon/version.hpp>
 
@@ -127,11 +134,41 @@ inline std::uint64_t json_duration_sec(std::chrono::milliseconds d) noexcept {
 /// ucannon's optional additions to the --json document.
 struct json_report_options {
   bool histogram = false;  ///< --histogram: "histogram_us", the non-empty latency buckets
+  const std::vector<threshold_result>* thresholds = nullptr;  ///< --assert: "thresholds"
+  bool one_line = false;   ///< --json-lines: the whole object on one line
 };
 
 namespace detail::json_report {
 
 // {"50": n, "99.9": n} for the requested percentiles of `h`.
+// `json` (as format_json writes it: no newline inside a string, since json_quote escapes them)
+// with its newlines and the indentation after them taken out, and one newline at the end.
+inline std::string one_line(const std::string& json) {
+  std::string out;
+  out.reserve(json.size());
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '\n') {
+      out += json[i];
+      continue;
+    }
+    while (i + 1 < json.size() && json[i + 1] == ' ') ++i;
+  }
+  return out + "\n";
+}
+
+/// One --interval as a JSON line: {"interval": index, "start_sec", "end_sec", "requests",
+/// "responses", "errors", "bytes_read", "rps", "latency_us": {"p50", "p99", "max", "samples"}}.
+inline std::string interval_line(const load_interval& i) {
+  auto u = [](std::uint64_t v) { return std::to_string(v); };
+  const double length = i.end_sec - i.start_sec;
+  return "{\"interval\": " + u(i.index) + ", \"start_sec\": " + format_fixed(i.start_sec, 3) + ", \"end_sec\": " +
+         format_fixed(i.end_sec, 3) + ", \"requests\": " + u(i.requests) + ", \"responses\": " + u(i.responses) +
+         ", \"errors\": " + u(i.errors) + ", \"bytes_read\": " + u(i.bytes_read) + ", \"rps\": " +
+         format_fixed(length > 0 ? double(i.responses) / length : 0, 2) + ", \"latency_us\": {\"p50\": " +
+         u(i.latency.quantile_us(0.5)) + ", \"p99\": " + u(i.latency.quantile_us(0.99)) + ", \"max\": " +
+         u(i.latency.max_us()) + ", \"samples\": " + u(i.latency.count()) + "}}\n";
+}
+
 inline std::string percentile_object(const std::vector<requested_percentile>& wanted, const latency_histogram& h) {
   std::string o = "{";
   for (std::size_t i = 0; i < wanted.size(); ++i) {
@@ -154,6 +191,12 @@ inline std::string bucket_array(const latency_histogram& h) {
 }
 
 }  // namespace detail::json_report
+
+/// One --interval as a line of JSON (--json-lines): {"interval": index, "start_sec", "end_sec"
+/// (3 decimals, since the measurement began), "requests", "responses", "errors", "bytes_read",
+/// "rps" (2 decimals), "latency_us": {"p50", "p99", "max", "samples"}}. The intervals of a run
+/// add up to its totals.
+inline std::string format_interval_json(const load_interval& i) { return detail::json_report::interval_line(i); }
 
 /// The --json document for one run (gcannon's layout, newline-terminated).
 inline std::string format_json(const load_config& config, const load_results& r,
@@ -245,9 +288,27 @@ inline std::string format_json(const load_config& config, const load_results& r,
     o += ",\n  \"percentiles_us\": " + detail::json_report::percentile_object(wanted, h);
     o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
   }
+  if (config.max_responses > 0) o += ",\n  \"max_responses\": " + u(config.max_responses);
+  if (r.ramp_sec > 0) {
+    const latency_histogram& st = r.steady_latency;
+    o += ",\n  \"ramp\": {\"seconds\": " + format_fixed(r.ramp_sec, 3) + ", \"steady_responses\": " +
+         u(r.steady_responses) + ", \"steady_rps\": " + format_fixed(r.steady_requests_per_second(), 2) +
+         ", \"steady_latency_us\": {\"avg\": " + u(average_latency_us(st)) + ", \"p50\": " + u(st.quantile_us(0.5)) +
+         ", \"p90\": " + u(st.quantile_us(0.9)) + ", \"p99\": " + u(st.quantile_us(0.99)) + ", \"p999\": " +
+         u(st.quantile_us(0.999)) + ", \"max\": " + u(st.max_us()) + "}}";
+  }
+  if (options.thresholds) {
+    o += ",\n  \"thresholds\": [";
+    for (std::size_t i = 0; i < options.thresholds->size(); ++i) {
+      const threshold_result& t = (*options.thresholds)[i];
+      o += (i > 0 ? ", " : "") + std::string("{\"assert\": ") + json_quote(t.rule.text) + ", \"measured\": " +
+           format_fixed(t.measured, 3) + ", \"passed\": " + (t.passed ? "true" : "false") + "}";
+    }
+    o += "]";
+  }
   if (options.histogram) o += ",\n  \"histogram_us\": " + detail::json_report::bucket_array(h);
   o += "\n}\n";
-  return o;
+  return options.one_line ? detail::json_report::one_line(o) : o;
 }
 
 }  // namespace uring_cannon

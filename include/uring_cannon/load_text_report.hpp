@@ -39,6 +39,7 @@
 
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
+#include <uring_cannon/rate_curve.hpp>
 #include <uring_cannon/version.hpp>
 
 #include <algorithm>
@@ -264,20 +265,39 @@ inline std::string format_rate(double per_second) {
   return std::string(buffer, end);
 }
 
+/// The open-loop rate a run asked for on average over `elapsed_sec`: load_config::rate, or what
+/// its ramp or schedule comes to over that time.
+inline double asked_rate(const load_config& config, double elapsed_sec) {
+  if (config.rate_schedule.empty() || elapsed_sec <= 0) return config.rate;
+  return make_rate_curve(config).requests_by(elapsed_sec) / elapsed_sec;
+}
+
+/// An open-loop rate schedule as the header shows it: "0 -> 20000 req/s over 30s, then 20000 req/s".
+inline std::string format_rate_schedule(const load_config& config) {
+  std::string out;
+  for (const auto& step : config.rate_schedule) {
+    out += format_rate(step.from);
+    if (step.to != step.from) out += " -> " + format_rate(step.to);
+    out += " req/s for " + format_duration_setting(step.length) + ", ";
+  }
+  return out + "then " + format_rate(config.rate) + " req/s";
+}
+
 /// Below this share of load_config::rate, the run did not reach its target rate.
 inline constexpr double rate_reached_share = 0.98;
 
 /// Open loop only: fewer than 98% of the asked requests per second were sent (the target is
 /// overloaded, or the generator is: too few connections for the rate, or too few threads).
 inline bool rate_not_reached(const load_config& config, const load_results& r) noexcept {
-  return config.rate > 0 && r.sent_per_second() < config.rate * rate_reached_share;
+  return config.rate > 0 && r.sent_per_second() < asked_rate(config, r.elapsed_sec) * rate_reached_share;
 }
 
 /// The open-loop warning (with its leading blank line) when rate_not_reached(); "" otherwise.
 inline std::string format_rate_warning(const load_config& config, const load_results& r) {
   if (!rate_not_reached(config, r)) return {};
   return "\n  WARNING: the target rate was not reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " +
-         format_rate(config.rate) + " req/s)\n";
+         (config.rate_schedule.empty() ? format_rate(config.rate) : format_fixed(asked_rate(config, r.elapsed_sec), 2)) +
+         " req/s)\n";
 }
 
 // ---- the report ------------------------------------------------------------------------------
@@ -331,6 +351,16 @@ inline std::string text_mode_tags(const load_config& config, bool tui) {
   return tags;
 }
 
+/// One --interval as a text line: `  [  2.0s]  123.45K req/s  p50 402us  p99 1.20ms  errors 0`.
+inline std::string format_interval_text(const load_interval& i) {
+  const double length = i.end_sec - i.start_sec;
+  std::string when = format_fixed(i.end_sec, 1) + "s";
+  if (when.size() < 7) when.insert(0, 7 - when.size(), ' ');
+  return "  [" + when + "]  " + format_count(truncate_to_u64(length > 0 ? double(i.responses) / length : 0)) +
+         " req/s  p50 " + format_latency(i.latency.quantile_us(0.5)) + "  p99 " +
+         format_latency(i.latency.quantile_us(0.99)) + "  errors " + std::to_string(i.errors) + "\n";
+}
+
 /// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon
 /// shows `host:port/path` with the port always present (":80" too), unlike load_results::target.
 /// Pass `tui` = true when the TUI is on (it only adds the tag).
@@ -348,8 +378,17 @@ inline std::string format_text_header(const load_config& config, const std::stri
          "\n";
   if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
   out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
-  out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
-  if (config.rate > 0) out += "  Rate:      " + format_rate(config.rate) + " req/s (open loop)\n";
+  if (config.max_responses > 0)
+    out += "  Duration:  until " + std::to_string(config.max_responses) + " responses (at most " +
+           format_duration_setting(config.duration) + ")\n";
+  else
+    out += "  Duration:  " + format_duration_setting(config.duration) + "\n";
+  if (config.rate > 0 && !config.rate_schedule.empty())
+    out += "  Rate:      " + format_rate_schedule(config) + " (open loop)\n";
+  else if (config.rate > 0)
+    out += "  Rate:      " + format_rate(config.rate) + " req/s (open loop)\n";
+  else if (config.ramp.count() > 0)
+    out += "  Ramp:      connections opened evenly over " + format_duration_setting(config.ramp) + "\n";
   out += "\n";
   return out;
 }
@@ -420,9 +459,19 @@ inline std::string format_text_results(const load_config& config, const load_res
     out += "  " + std::to_string(r.requests) + " requests in " + elapsed + "s, " + std::to_string(r.responses) +
            " responses\n";
   out += "  Throughput: " + format_count(truncate_to_u64(r.requests_per_second())) + " req/s\n";
-  if (config.rate > 0)
+  if (config.rate > 0 && config.rate_schedule.empty())
     out += "  Rate: asked " + format_rate(config.rate) + " req/s, sent " + format_fixed(r.sent_per_second(), 2) +
            " req/s\n";
+  else if (config.rate > 0)
+    out += "  Rate: asked " + format_fixed(asked_rate(config, r.elapsed_sec), 2) + " req/s on average, sent " +
+           format_fixed(r.sent_per_second(), 2) + " req/s\n";
+  if (r.ramp_sec > 0) {
+    const latency_histogram& s = r.steady_latency;
+    out += "  After the " + format_fixed(r.ramp_sec, 2) + "s ramp: " +
+           format_count(truncate_to_u64(r.steady_requests_per_second())) + " req/s, p50 " +
+           format_latency(s.quantile_us(0.5)) + ", p99 " + format_latency(s.quantile_us(0.99)) + " (" +
+           std::to_string(r.steady_responses) + " responses)\n";
+  }
   out += "  Bandwidth:  " + format_bandwidth(r.bytes_per_second()) + "\n";
 
   if (config.websocket) {
