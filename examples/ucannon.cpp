@@ -112,8 +112,9 @@ int merge(const uc::cli_options& options, const std::string& command) {
   print(stderr, "Merged " + std::to_string(runs.size()) + " runs; requests/s summed over the runs: " +
                     uc::format_fixed(uc::summed_requests_per_second(runs), 2) + "\n");
   const int status = report(options, merged->config, merged->results, {}, false);
+  const auto thresholds = uc::check_thresholds(options.thresholds, merged->results, merged->config.expected_status);
   if (!write_outputs(options, merged->config, merged->results, {},
-                     {.command_line = command, .merged_runs = runs.size()}))
+                     {.command_line = command, .merged_runs = runs.size(), .thresholds = &thresholds}))
     return 1;
   return status;
 }
@@ -197,7 +198,9 @@ int run(const uc::cli_options& options, const std::string& command) {
   if (auto saved = uc::append_history(history_path, uc::make_run_record(config, results))) history = std::move(*saved);
 
   const int status = report(options, config, results, history, colour);
-  if (!write_outputs(options, config, results, history, {.command_line = command})) return 1;
+  const auto thresholds = uc::check_thresholds(options.thresholds, results, config.expected_status);
+  if (!write_outputs(options, config, results, history, {.command_line = command, .thresholds = &thresholds}))
+    return 1;
   return status;
 }
 

@@ -18,8 +18,9 @@ if [ ${#stages[@]} -eq 0 ]; then
 fi
 
 scripts/install-deps.sh
-# Headless Chromium renders the --report page in one test; without it that test says so and skips.
-scripts/install-deps.sh chromium || echo "chromium could not be installed: the browser check of --report will skip"
+# Optional: headless Chromium renders the --report page in one test, and nginx is an https
+# target in another; a test whose program is missing says so and skips.
+scripts/install-deps.sh chromium nginx || echo "chromium or nginx could not be installed: their checks will skip"
 
 banner() { printf '\n==== %s ====\n' "$*"; }
 

@@ -48,7 +48,7 @@ TEST_CASE("a URL alone gives gcannon's defaults", "[cli]") {
   CHECK(c.expected_status == 200);
   CHECK_FALSE(c.websocket);
   CHECK(c.ws_message == "hello");
-  CHECK(c.recv_buffer_size == 4096);
+  CHECK(c.recv_buffer_size == 0);  // automatic: prepare_load() sizes the buffers for the connections
   CHECK_FALSE(c.cqe_latency);
   CHECK_FALSE(c.per_template_latency);
   CHECK(c.timeout == 0s);  // off, as in gcannon

@@ -61,7 +61,7 @@ uc::load_results run(const uc::load_config& c) {
 TEST_CASE("prepare_load rejects what cannot run, with messages", "[load]") {
   uc::load_config c;
   c.url = "ftp://x/";
-  CHECK(uc::prepare_load(c).error() == "Error: only http:// URLs supported");
+  CHECK(uc::prepare_load(c).error() == "Error: only http:// and https:// URLs supported");
   c.url = "http://127.0.0.1:1/";
   c.threads = 0;
   CHECK_FALSE(uc::prepare_load(c).ok());

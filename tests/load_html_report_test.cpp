@@ -9,6 +9,8 @@
 
 #include <uring_cannon/load_html_report.hpp>
 #include <uring_cannon/load_json_report.hpp>
+#include <uring_cannon/load_thresholds.hpp>
+#include <uring_cannon/rate_curve.hpp>
 
 #include "support/headless_browser.hpp"
 #include "support/json_reader.hpp"
@@ -474,4 +476,227 @@ TEST_CASE("html report: WebSocket mode shows frames and no status codes", "[repo
   CHECK(seen.count("ws_upgrades") == 1);
   CHECK(seen.count("ws_frames") == 1);
   CHECK(seen.count("mode") == 1);
+}
+
+namespace {
+
+std::vector<uc::threshold_result> checked_thresholds(const std::vector<std::string>& texts, const uc::load_results& r) {
+  std::vector<uc::threshold> rules;
+  for (const auto& text : texts) {
+    auto rule = uc::parse_threshold(text);
+    REQUIRE(rule.ok());
+    rules.push_back(*rule);
+  }
+  return uc::check_thresholds(rules, r, 200);
+}
+
+// The index of `id` in the page, for checking the order of sections.
+std::size_t position_of_id(const std::string& html, const std::string& id) {
+  const auto at = html.find(" id=\"" + id + "\"");
+  REQUIRE(at != std::string::npos);
+  return at;
+}
+
+}  // namespace
+
+TEST_CASE("html report: thresholds get a section with PASS/FAIL in words and the JSON's numbers", "[report]") {
+  const auto c = sample_config();
+  const auto r = sample_results();
+  const auto checked = checked_thresholds({"p99<10s", "rps>1000000000", "errors<=0.1%", "mean<1ms"}, r);
+  REQUIRE(checked.size() == 4);
+  REQUIRE_FALSE(checked[1].passed);
+  const std::string html = uc::format_html_report(c, r, {}, {.command_line = "", .thresholds = &checked});
+  const std::string json = uc::format_json(c, r, {.thresholds = &checked});
+
+  const auto seen = check_metrics_equal_json(html, json);
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    INFO("threshold " << i);
+    CHECK(seen.count("thresholds/" + std::to_string(i) + "/measured") == 1);
+    CHECK(seen.count("thresholds/" + std::to_string(i) + "/passed") == 1);
+  }
+  // The measured rps has real decimals: the page holds the JSON's 3-decimal literal.
+  for (const auto& e : elements_with(html, "data-metric")) {
+    if (e["data-metric"] == "thresholds/1/measured") CHECK(e.text == uc::format_fixed(r.requests_per_second(), 3));
+    if (e["data-metric"] == "thresholds/1/passed") CHECK(e.text == "false");
+    if (e["data-metric"] == "thresholds/0/passed") CHECK(e.text == "true");
+  }
+
+  // One row per assertion, in order, its verdict a word as well as a class.
+  std::vector<html_element> rows;
+  for (const auto& e : elements_with(html, "data-threshold")) rows.push_back(e);
+  REQUIRE(rows.size() == 4);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    INFO("row " << i);
+    CHECK(rows[i]["data-threshold"] == std::to_string(i));
+    CHECK(rows[i]["class"] == (checked[i].passed ? "pass" : "fail"));
+  }
+  std::size_t passes = 0, fails = 0;
+  for (const auto& e : html_elements(html)) {
+    if (e.tag != "strong") continue;
+    passes += e.text == "✓ PASS";
+    fails += e.text == "✗ FAIL";
+  }
+  CHECK(passes == 3);
+  CHECK(fails == 1);
+  // The readable measured value is the text report's.
+  CHECK(html.find("<td>" + uc::format_threshold_value(checked[0]) + "</td>") != std::string::npos);
+  CHECK(html.find("<code>rps&gt;1000000000</code>") != std::string::npos);
+
+  // The verdict, in the section and as a link at the top of the page.
+  const std::string verdict = "3 of 4 thresholds held; ucannon exits with status 3.";
+  CHECK(element_by_id(html, "threshold-verdict")->text == verdict);
+  const auto alert = element_by_id(html, "threshold-alert");
+  REQUIRE(alert.has_value());
+  CHECK(alert->text == verdict);
+  CHECK((*alert)["href"] == "#thresholds");
+  // Near the top: right after the summary, before the plots.
+  CHECK(position_of_id(html, "threshold-alert") < position_of_id(html, "settings"));
+  CHECK(position_of_id(html, "summary") < position_of_id(html, "thresholds"));
+  CHECK(position_of_id(html, "thresholds") < position_of_id(html, "throughput"));
+
+  SECTION("all held") {
+    const auto held = checked_thresholds({"p99<10s", "rps>1"}, r);
+    const std::string page = uc::format_html_report(c, r, {}, {.command_line = "", .thresholds = &held});
+    CHECK(element_by_id(page, "threshold-verdict")->text == "2 of 2 thresholds held.");
+    check_metrics_equal_json(page, uc::format_json(c, r, {.thresholds = &held}));
+  }
+  SECTION("one threshold on a run that measured nothing: the exit status is 4") {
+    const uc::load_results empty;
+    const auto none = checked_thresholds({"p99<10s"}, empty);
+    const std::string page = uc::format_html_report(c, empty, {}, {.command_line = "", .thresholds = &none});
+    CHECK(element_by_id(page, "threshold-verdict")->text ==
+          "0 of 1 threshold held; ucannon exits with status 4 (nothing was measured).");
+    check_metrics_equal_json(page, uc::format_json(c, empty, {.thresholds = &none}));
+  }
+  SECTION("none given, or an empty list: no section") {
+    const std::vector<uc::threshold_result> nothing;
+    for (const std::string& page : {uc::format_html_report(c, r, {}),
+                                    uc::format_html_report(c, r, {}, {.command_line = "", .thresholds = &nothing})}) {
+      CHECK_FALSE(element_by_id(page, "thresholds").has_value());
+      CHECK_FALSE(element_by_id(page, "threshold-alert").has_value());
+      CHECK(elements_with(page, "data-threshold").empty());
+    }
+  }
+  SECTION("the assertion text is escaped all the same") {
+    auto hostile = checked;
+    hostile[0].rule.text = "p99<1s\"><script>alert(1)</script>";
+    const std::string page = uc::format_html_report(c, r, {}, {.command_line = "", .thresholds = &hostile});
+    CHECK(page.find("<script") == std::string::npos);
+    bool found = false;
+    for (const auto& e : html_elements(page))
+      if (e.tag == "code" && e.text == hostile[0].rule.text) found = true;
+    CHECK(found);
+  }
+}
+
+TEST_CASE("html report: a ramp gets its steady-state numbers and a marker on the throughput plot", "[report]") {
+  auto c = sample_config();
+  c.ramp = std::chrono::milliseconds(2250);
+  c.warmup = std::chrono::milliseconds(0);
+  auto r = sample_results();
+  r.ramp_sec = 2.25;
+  r.steady_responses = 13'001;
+  for (std::uint64_t i = 0; i < 13'000; ++i) r.steady_latency.record_us(70 + (i * 31) % 700);
+  r.steady_latency.record_us(40'000);
+
+  const std::string html = uc::format_html_report(c, r, {});
+  const std::string json = uc::format_json(c, r);
+  const auto seen = check_metrics_equal_json(html, json);
+  for (const char* path : {"ramp/seconds", "ramp/steady_responses", "ramp/steady_rps", "ramp/steady_latency_us/avg",
+                           "ramp/steady_latency_us/p50", "ramp/steady_latency_us/p90", "ramp/steady_latency_us/p99",
+                           "ramp/steady_latency_us/p999", "ramp/steady_latency_us/max"}) {
+    INFO("expected on the page: " << path);
+    CHECK(seen.count(path) == 1);
+  }
+  CHECK(element_by_id(html, "ramp").has_value());
+  CHECK(position_of_id(html, "summary") < position_of_id(html, "ramp"));
+  CHECK(position_of_id(html, "ramp") < position_of_id(html, "throughput"));
+  CHECK(html.find("connections open evenly over it") != std::string::npos);  // the --ramp setting
+
+  // The marker: a vertical line between the points of seconds 2 and 3, with its words.
+  const std::string svg = svg_source(html, "rps-plot");
+  const auto marker = element_by_id(svg, "ramp-end");
+  REQUIRE(marker.has_value());
+  CHECK(marker->tag == "line");
+  CHECK((*marker)["data-seconds"] == "2.250");
+  CHECK((*marker)["x1"] == (*marker)["x2"]);
+  CHECK((*marker)["y1"] != (*marker)["y2"]);
+  const auto points = with_class(svg, "circle", "point");
+  REQUIRE(points.size() == 7);
+  const double x = std::stod((*marker)["x1"]);
+  CHECK(x > std::stod(points[1]["cx"]));
+  CHECK(x < std::stod(points[2]["cx"]));
+  CHECK(svg.find(">end of ramp (2.25 s)</text>") != std::string::npos);
+  CHECK(element_by_id(html, "rps-plot-desc")->text.find("end of the ramp") != std::string::npos);
+
+  SECTION("without a ramp: no section, no marker") {
+    auto plain = sample_results();
+    const std::string page = uc::format_html_report(sample_config(), plain, {});
+    CHECK_FALSE(element_by_id(page, "ramp").has_value());
+    CHECK_FALSE(element_by_id(page, "ramp-end").has_value());
+    CHECK(page.find("end of ramp") == std::string::npos);
+    CHECK(page.find("data-metric=\"ramp/") == std::string::npos);
+  }
+}
+
+TEST_CASE("html report: -n and a rate schedule in the settings, the schedule drawn as asked per second", "[report]") {
+  auto c = sample_config();
+  c.max_responses = 20'001;
+  c.rate = 5000;
+  c.rate_schedule = {{2000, 6000, std::chrono::seconds(1)}, {3000, 3000, std::chrono::seconds(1)}};
+  c.warmup = std::chrono::milliseconds(0);
+  auto r = sample_results();
+  r.ramp_sec = 2;
+  r.steady_responses = 14'000;
+  r.steady_latency.record_us(500, 14'000);
+  const std::string html = uc::format_html_report(c, r, {});
+  const auto seen = check_metrics_equal_json(html, uc::format_json(c, r));
+  CHECK(seen.count("max_responses") == 1);
+  CHECK(seen.count("rate/target") == 1);
+  CHECK(seen.count("ramp/steady_rps") == 1);
+  // The schedule as the text header shows it, escaped ("->" holds a '>').
+  CHECK(html.find(uc::html_escape(uc::format_rate_schedule(c))) != std::string::npos);
+  CHECK(html.find("2000 -&gt; 6000 req/s for 1s, 3000 req/s for 1s, then 5000 req/s") != std::string::npos);
+  CHECK(html.find("until <span data-metric=\"max_responses\">20001</span> responses") != std::string::npos);
+  // Sent per second compared with what the schedule asked on average over the run.
+  CHECK(html.find("(asked " + uc::format_fixed(uc::asked_rate(c, r.elapsed_sec), 2) + " on average)") !=
+        std::string::npos);
+
+  const std::string svg = svg_source(html, "rps-plot");
+  CHECK(svg.find("<line class=\"reference\"") == std::string::npos);  // not the flat --rate line
+  const auto asked = with_class(svg, "polyline", "reference");
+  REQUIRE(asked.size() == 1);
+  CHECK(asked[0]["data-series"] == "asked_rate");
+  // Each second: what the curve asks in it. 2000 -> 6000 over the first second averages 4000.
+  const uc::rate_curve curve = uc::make_rate_curve(c);
+  std::string expected;
+  for (std::size_t i = 0; i < r.responses_per_second.size(); ++i)
+    expected += (i ? " " : "") + uc::format_fixed(curve.requests_by(double(i + 1)) - curve.requests_by(double(i)), 2);
+  CHECK(asked[0]["data-values"] == expected);
+  CHECK(expected.rfind("4000.00 3000.00 5000.00 5000.00", 0) == 0);
+  // Steps: two points a second, level within a second; 3000 is drawn below 4000 and 5000.
+  const auto xy = polyline_points(asked[0]);
+  REQUIRE(xy.size() == 2 * r.responses_per_second.size());
+  for (std::size_t i = 0; i < xy.size(); i += 2) CHECK(xy[i].second == xy[i + 1].second);
+  CHECK(xy[2].second > xy[0].second);
+  CHECK(xy[2].second > xy[4].second);
+  CHECK(svg.find(">asked rate</text>") != std::string::npos);
+  CHECK(element_by_id(html, "ramp-end").has_value());
+
+  SECTION("an open-loop --ramp not yet turned into a schedule is drawn as one") {
+    auto ramped = sample_config();
+    ramped.rate = 4000;
+    ramped.ramp = std::chrono::seconds(2);
+    const std::string page = uc::format_html_report(ramped, r, {});
+    const auto line = with_class(svg_source(page, "rps-plot"), "polyline", "reference");
+    REQUIRE(line.size() == 1);
+    CHECK(line[0]["data-values"].rfind("1000.00 3000.00 4000.00", 0) == 0);
+    CHECK(page.find("0 -&gt; 4000 req/s for 2s, then 4000 req/s") != std::string::npos);
+  }
+  SECTION("without -n the setting says off") {
+    auto plain = sample_config();
+    const std::string page = uc::format_html_report(plain, sample_results(), {});
+    CHECK(page.find("off (the run lasts -d)") != std::string::npos);
+    CHECK(page.find("data-metric=\"max_responses\"") == std::string::npos);
+  }
 }

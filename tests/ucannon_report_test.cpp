@@ -7,7 +7,7 @@
 // report-artifacts/ under the test's working directory (ctest: build/<preset>/tests) to look at.
 //
 // Chromium is optional: without it on $PATH the browser checks WARN and return; everything
-// else still runs. Two browser runs at most (it takes seconds to start), each bounded.
+// else still runs. Three browser runs at most (it takes seconds to start), each bounded.
 
 #if defined(URING_CANNON_CLI_PATH) && defined(URING_CANNON_SERVER_PATH)
 
@@ -182,6 +182,66 @@ TEST_CASE("ucannon report: a run's page renders in headless Chromium with the JS
   const std::string image = read_file(png);
   REQUIRE(image.size() > 20'000);  // a blank 1280x2400 page compresses to a few KB
   CHECK(image.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0);
+}
+
+TEST_CASE("ucannon report: a ramp and a failed threshold show on the rendered page as in the JSON",
+          "[ucannon][report][integration]") {
+  test_support::bundled_server server;
+  test_support::temp_dir dir;
+  const std::string page_path = dir.file("ramp.html");
+  const auto run = run_ucannon({server.url("/health"), "-c", "4", "-t", "1", "--ramp", "1s", "-d", "2s", "--assert",
+                                "p99<10s", "--assert", "rps>1000000000", "--json", "--report", page_path},
+                               dir);
+  {
+    INFO("stdout: " << run.out << "\nstderr: " << run.err);
+    REQUIRE(run.exit_code == 3);  // rps>1000000000 cannot hold
+  }
+  const json doc = parse_json(run.out);
+  REQUIRE(doc["responses"].u64() > 0);
+  REQUIRE(doc["thresholds"].items.size() == 2);
+  CHECK(doc["thresholds"].items[0]["passed"].flag);
+  CHECK_FALSE(doc["thresholds"].items[1]["passed"].flag);
+  CHECK(doc["ramp"]["seconds"].text == "1.000");
+
+  // The paths this run adds, on the page as written and in the DOM Chromium builds from it.
+  auto check_ramp_and_thresholds = [&](const std::string& html) {
+    const auto seen = check_metrics_equal_json(html, doc);
+    check_headline_paths(seen, doc);
+    for (const char* path : {"thresholds/0/measured", "thresholds/0/passed", "thresholds/1/measured",
+                             "thresholds/1/passed", "ramp/seconds", "ramp/steady_responses", "ramp/steady_rps",
+                             "ramp/steady_latency_us/avg", "ramp/steady_latency_us/p50", "ramp/steady_latency_us/p90",
+                             "ramp/steady_latency_us/p99", "ramp/steady_latency_us/p999",
+                             "ramp/steady_latency_us/max"}) {
+      INFO("expected on the page: " << path);
+      CHECK(seen.count(path) == 1);
+    }
+    std::vector<std::string> verdicts;
+    for (const auto& row : elements_with(html, "data-threshold")) verdicts.push_back(row["class"]);
+    CHECK(verdicts == std::vector<std::string>{"pass", "fail"});
+    const auto verdict = element_by_id(html, "threshold-verdict");
+    REQUIRE(verdict.has_value());
+    CHECK(verdict->text == "1 of 2 thresholds held; ucannon exits with status 3.");
+    const auto marker = element_by_id(html, "ramp-end");
+    REQUIRE(marker.has_value());
+    CHECK((*marker)["data-seconds"] == doc["ramp"]["seconds"].text);
+    return seen;
+  };
+  const std::string html = read_file(page_path);
+  const auto written = check_ramp_and_thresholds(html);
+  write_file(artifacts_dir() + "/ramp.html", html);
+
+  const std::string chromium = test_support::find_chromium();
+  if (chromium.empty()) {
+    WARN("chromium not found: install Debian's chromium package to run the browser check");
+    return;
+  }
+  test_support::temp_dir profile;
+  const auto dom = test_support::run_headless_chromium(chromium, file_url(page_path), {"--dump-dom"},
+                                                       profile.file("dom"), 60s);
+  INFO("chromium exit " << dom.exit_code);
+  REQUIRE(dom.exit_code == 0);
+  REQUIRE(dom.out.find("</html>") != std::string::npos);
+  CHECK(check_ramp_and_thresholds(dom.out) == written);  // the browser kept every number
 }
 
 TEST_CASE("ucannon report: a merge's page says how many runs it merged and keeps stdout as it was",

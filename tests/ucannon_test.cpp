@@ -279,7 +279,7 @@ TEST_CASE("bad flags and URLs give their messages and exit codes", "[ucannon][cl
   const std::vector<bad_case> cases = {
       {{"http://127.0.0.1:1/", "--bogus"}, 1, "Usage: ucannon"},
       {{"-c", "10"}, 1, "Usage: ucannon"},
-      {{"https://127.0.0.1/"}, 1, "Error: only http:// URLs supported"},
+      {{"ftp://127.0.0.1/"}, 1, "Error: only http:// and https:// URLs supported"},
       {{"http://no-such-host.invalid/", "-d", "1"}, 1, "Error: cannot resolve host 'no-such-host.invalid'"},
       {{"http://127.0.0.1:1/", "--recv-buf", "100"}, 1, "Error: --recv-buf must be at least 512"},
       {{"http://127.0.0.1:1/", "-t", "0"}, 2, "-t"},

@@ -59,11 +59,10 @@ const std::string too_long_path(108, 'p');
 
 const std::vector<bad_case> bad_urls = {
     {"", "Error: empty URL"},
-    {"https://example.com/", "Error: only http:// URLs supported"},
-    {"ftp://example.com/", "Error: only http:// URLs supported"},
-    {"ws://example.com/", "Error: only http:// URLs supported"},
-    {"example.com:8080/", "Error: only http:// URLs supported"},
-    {"http:/example.com/", "Error: only http:// URLs supported"},
+    {"ftp://example.com/", "Error: only http:// and https:// URLs supported"},
+    {"ws://example.com/", "Error: only http:// and https:// URLs supported"},
+    {"example.com:8080/", "Error: only http:// and https:// URLs supported"},
+    {"http:/example.com/", "Error: only http:// and https:// URLs supported"},
     {"http://", "Error: empty host in URL"},
     {"http:///x", "Error: empty host in URL"},
     {"http://:8080/", "Error: empty host in URL"},
@@ -162,6 +161,24 @@ TEST_CASE("to_string renders a URL that parses back to the same fields", "[url]"
   }
   CHECK(uc::parse_url("http://[::1]/x")->to_string() == "http://[::1]:80/x");
   CHECK(uc::parse_url("http+unix:///s")->to_string() == "http+unix:///s:/");
+}
+
+TEST_CASE("https:// URLs: TLS, port 443 by default and left out of the target text", "[url]") {
+  const auto u = uc::parse_url("HTTPS://example.com/x?y");
+  REQUIRE(u.ok());
+  CHECK(u->tls);
+  CHECK(u->port == 443);
+  CHECK(u->host_header() == "example.com");
+  CHECK(u->display() == "example.com/x?y");
+  CHECK(u->to_string() == "https://example.com:443/x?y");
+  CHECK(*uc::parse_url(u->to_string()) == *u);
+  const auto other = uc::parse_url("https://[::1]:8443/");
+  REQUIRE(other.ok());
+  CHECK(other->tls);
+  CHECK(other->display() == "[::1]:8443/");
+  CHECK(other->host_header() == "[::1]:8443");
+  CHECK(!uc::parse_url("http://example.com/")->tls);
+  CHECK(uc::parse_url("https://example.com:80/")->display() == "example.com:80/");
 }
 
 TEST_CASE("host_header and display on hand-built URLs", "[url]") {

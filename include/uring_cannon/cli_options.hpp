@@ -91,7 +91,7 @@ struct cli_options {
   static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
   static constexpr unsigned max_connections = 1'000'000;
   static constexpr unsigned max_threads = 1024;
-  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< the count then shrinks to fit 64 MiB
   static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
   static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
 };
@@ -120,7 +120,8 @@ inline std::string cli_usage() {
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
          "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
          "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [-n <responses>] [--ramp <duration>] "
-         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--clear-history] [--help] "
+         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--insecure] [--cacert <file>] "
+         "[--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -132,7 +133,10 @@ inline std::string cli_help() {
        ucannon -R file1,file2,... [options]
 
 Target
-  <url>                 http://host[:port][/path]; the last word not starting with '-' wins
+  <url>                 http://host[:port][/path], or https:// (TLS; port 443 by default);
+                        the last word not starting with '-' wins
+  -k, --insecure        https: skip the certificate and host name checks
+  --cacert FILE         https: trust the CA certificates in FILE (PEM)      the system's
   -R, --raw F1,F2,...   raw request files, each sent byte for byte (pipelined -p times);
                         connections rotate through them on reconnect. Placeholders:
                         {RAND:min:max} and {SEQ:start}. Without <url>, host and port come from
@@ -148,7 +152,9 @@ Load                                                                      defaul
   -s CODE               expected status; only its class (2xx..5xx) counts   200
   --ws                  WebSocket echo mode: upgrade, then text frames      off
   --ws-msg TEXT         WebSocket payload; implies --ws                     hello
-  --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --recv-buf BYTES      size of each receive buffer, 512..1048576           auto
+                        (auto: 2 buffers per connection, 64..4096 a thread,
+                        each 4 KiB..64 KiB as a 16 MiB ring allows)
   --rate N              open loop: N requests per second in all, evenly     off
                         spaced over the connections (decimals allowed, e.g.
                         50000 or 12.5; without it, gcannon's closed loop).
@@ -605,6 +611,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     else if (flag == "--latency") toggle = &o.latency_details;
     else if (flag == "--histogram") toggle = &o.histogram;
     else if (flag == "--json-lines") toggle = &o.json_lines;
+    else if (flag == "--insecure" || flag == "-k") toggle = &c.insecure;
     else if (flag == "--clear-history") toggle = &o.clear_history;
     else if (flag == "--help" || flag == "-h") toggle = &o.help;
     else if (flag == "--version" || flag == "-V") toggle = &o.version;
@@ -622,7 +629,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
                        flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
                        flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
                        flag == "--latency-out" || flag == "--histogram-out" || flag == "-n" || flag == "--ramp" ||
-                       flag == "--assert" || flag == "--interval" || flag == "--report";
+                       flag == "--assert" || flag == "--interval" || flag == "--report" || flag == "--cacert";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -696,9 +703,9 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
       auto rule = parse_threshold(value);
       if (!rule) return fail("Error: --assert " + rule.error() + "\n", cli_exit_bad_value);
       o.thresholds.push_back(std::move(*rule));
-    } else if (flag == "--report") {
+    } else if (flag == "--report" || flag == "--cacert") {
       if (value.empty()) return bad("a file name");
-      o.report = std::string(value);
+      (flag == "--report" ? o.report : c.ca_file) = std::string(value);
     } else if (flag == "-p") {
       const auto n = capped(load_config::max_pipeline);
       if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");

@@ -30,8 +30,8 @@ struct load_config {
   int expected_status = 200;               ///< only its class (2xx...5xx) is compared
   bool websocket = false;                  ///< upgrade, then echo text frames
   std::string ws_message = "hello";
-  std::uint32_t recv_buffer_size = 4096;   ///< bytes per provided receive buffer (min 512)
-  unsigned recv_buffers = 4096;            ///< provided buffers per worker thread
+  std::uint32_t recv_buffer_size = 0;      ///< bytes per provided receive buffer (min 512); 0: automatic (see prepare_load)
+  unsigned recv_buffers = 0;               ///< provided buffers per worker thread, a power of two; 0: automatic
   bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
@@ -45,6 +45,8 @@ struct load_config {
                                          ///< grows the rate linearly from 0 to `rate` over it. No warm-up with a ramp
   std::vector<rate_step> rate_schedule;  ///< open loop: pieces run in order from the start, then `rate` holds (no warm-up)
   std::chrono::milliseconds report_interval{0};  ///< > 0: per-interval counts for load_runner::next_interval()
+  bool insecure = false;                 ///< https: skip certificate and host name checks (--insecure)
+  std::string ca_file;                   ///< https: trust the CAs in this PEM file (--cacert); empty: the system's
 
   /// The transitional part at the start (ramp or rate schedule) that the report sets apart.
   std::chrono::milliseconds ramp_length() const noexcept {
@@ -121,6 +123,22 @@ struct error_counts {
   std::uint64_t total() const noexcept { return connect + read + timeout; }
 };
 
+/// What TLS did over a run (https:// targets), warm-up included: connection events, not throughput.
+struct tls_counts {
+  std::uint64_t handshakes = 0;  ///< completed handshakes
+  std::uint64_t resumed = 0;     ///< of those, resumed sessions (reconnects with -r, after errors)
+  std::uint64_t failed = 0;      ///< handshakes that failed (each also a connect error)
+  std::string version;           ///< "TLSv1.3": the protocol of the first completed handshake
+  std::string cipher;            ///< and its cipher suite
+  std::string first_error;       ///< the words of the first TLS failure (a handshake or a record), "" if none
+
+  void merge(const tls_counts& o) {
+    handshakes += o.handshakes, resumed += o.resumed, failed += o.failed;
+    if (version.empty()) version = o.version, cipher = o.cipher;
+    if (first_error.empty()) first_error = o.first_error;
+  }
+};
+
 /// Counts for one raw template.
 struct template_results {
   std::string path;                 ///< the file it came from
@@ -183,6 +201,8 @@ struct load_results {
   std::uint64_t steady_responses = 0;  ///< responses after the ramp (all of them without one)
   latency_histogram steady_latency;    ///< latency after the ramp (recorded only with a ramp)
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
+  bool tls = false;                 ///< the target was https://
+  tls_counts tls_stats;             ///< with tls
 
   /// Requests sent per second (compare with load_config::rate in open loop).
   double sent_per_second() const noexcept { return elapsed_sec > 0 ? double(requests) / elapsed_sec : 0; }

@@ -23,6 +23,9 @@
 #include <uring_cannon/url.hpp>
 #include <uring_cannon/websocket_frame.hpp>
 #include <uring_cannon/websocket_handshake.hpp>
+#ifdef URING_CANNON_WITH_TLS
+#include <uring_cannon/tls_stream.hpp>
+#endif
 
 #include <sys/socket.h>
 
@@ -56,6 +59,11 @@ struct load_plan {
   std::string get_request;                          ///< the default request (no templates)
   std::vector<http::request_template> templates;    ///< raw templates, in --raw order
   std::vector<endpoint> sources;                    ///< local addresses, connection i binding to sources[i % n]
+  bool tls = false;                                 ///< https://: every connection runs TLS
+  std::string server_name;                          ///< the name TLS sends (SNI) and checks the certificate against
+#ifdef URING_CANNON_WITH_TLS
+  std::shared_ptr<tls_client_context> tls_context;  ///< shared by the workers (it is thread-safe)
+#endif
 };
 
 namespace detail {
@@ -71,8 +79,9 @@ inline std::string check_load_config(const load_config& c) {
   if (c.connections < c.threads) return "Error: connections (-c) must be at least the number of threads (-t)";
   if (c.pipeline == 0) return "Error: pipeline depth (-p) must be at least 1";
   if (c.duration.count() <= 0) return "Error: duration (-d) must be positive";
-  if (c.recv_buffer_size < load_config::min_recv_buffer_size) return "Error: --recv-buf must be at least 512";
-  if (c.recv_buffers == 0 || (c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
+  if (c.recv_buffer_size != 0 && c.recv_buffer_size < load_config::min_recv_buffer_size)
+    return "Error: --recv-buf must be at least 512";
+  if ((c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
     return "Error: receive buffer count must be a power of two up to 32768";
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
   if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
@@ -90,12 +99,47 @@ inline std::string check_load_config(const load_config& c) {
 
 }  // namespace detail
 
+namespace detail {
+
+inline std::uint64_t power_of_two_at_least(std::uint64_t n) noexcept {
+  std::uint64_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+/// The provided receive buffers of each worker when the configuration leaves them automatic
+/// (0). Every receive completion takes a buffer, whatever it holds, so the count follows the
+/// connections: two each, a power of two from 64 to 4096 (a ring the kernel runs out of ends the
+/// multishot receives until buffers come back, which costs a re-arm, not data). The size then
+/// fills a 16 MiB ring, from 4 KiB to 64 KiB: large bodies arrive in few, large completions (one
+/// CQE, one parse call and one window update per 64 KiB rather than per 4 KiB), and a few
+/// connections do not hold 16 MiB of buffers they would cycle through cold. A size given by hand
+/// keeps the automatic count within 64 MiB.
+inline void choose_receive_buffers(load_config& c) noexcept {
+  constexpr std::uint64_t ring_budget = 16u << 20, hand_sized_budget = 64u << 20;
+  const std::uint64_t per_thread = (std::uint64_t(c.connections) + c.threads - 1) / std::max(1u, c.threads);
+  if (c.recv_buffers == 0) {
+    std::uint64_t count = std::clamp<std::uint64_t>(power_of_two_at_least(2 * per_thread), 64, 4096);
+    if (c.recv_buffer_size != 0)
+      while (count > 64 && count * c.recv_buffer_size > hand_sized_budget) count /= 2;
+    c.recv_buffers = unsigned(count);
+  }
+  if (c.recv_buffer_size == 0) {
+    std::uint64_t size = 64u << 10;
+    while (size > 4096 && size * c.recv_buffers > ring_budget) size /= 2;
+    c.recv_buffer_size = std::uint32_t(size);
+  }
+}
+
+}  // namespace detail
+
 /// Checks `config`, loads its templates and resolves its target (once, here, not per connection).
 /// The messages are gcannon's where gcannon has one ("Error: cannot resolve host 'x'").
 inline or_error<load_plan> prepare_load(load_config config) {
   if (auto problem = detail::check_load_config(config); !problem.empty())
     return or_error<load_plan>::failure(std::move(problem));
   config.pipeline = std::min(config.pipeline, load_config::max_pipeline);
+  detail::choose_receive_buffers(config);
   // An open-loop ramp is the schedule's first piece; a ramp, a schedule and -n measure from the
   // first request, so they have no warm-up.
   if (config.rate > 0 && config.ramp.count() > 0 && config.rate_schedule.empty())
@@ -142,6 +186,17 @@ inline or_error<load_plan> prepare_load(load_config config) {
       return or_error<load_plan>::failure("Error: --bind: '" + address + "' is not of the target's address family");
     plan.sources.push_back(*local);
   }
+  if (where.tls) {
+#ifdef URING_CANNON_WITH_TLS
+    auto context = tls_client_context::create({.insecure = config.insecure, .ca_file = config.ca_file});
+    if (!context) return or_error<load_plan>::failure("Error: " + context.error());
+    plan.tls = true;
+    plan.server_name = where.host;
+    plan.tls_context = std::make_shared<tls_client_context>(std::move(*context));
+#else
+    return or_error<load_plan>::failure("Error: https:// needs TLS, and this build has none (built without OpenSSL)");
+#endif
+  }
   plan.target_text = where.display();
   plan.host_header = where.host_header();
   plan.request_target = where.target;
@@ -164,6 +219,7 @@ struct load_counters {
   std::vector<template_results> per_template;
   std::vector<std::uint64_t> per_second;
   load_accounting accounting;
+  tls_counts tls;
 };
 
 /// What a worker publishes for the live display: single writer, relaxed stores.
@@ -303,6 +359,12 @@ struct connection_state {
   std::vector<char> send_buffer;           ///< rendered requests or masked frames
   std::array<char, 256> control{};         ///< pong and close frames
   std::string upgrade;                     ///< the WebSocket upgrade request
+#ifdef URING_CANNON_WITH_TLS
+  tls_session tls;                         ///< https: its ciphertext buffer is what sends read
+  std::size_t tls_sending = 0;             ///< ciphertext bytes handed to the last send
+  bool tls_ended = false;                  ///< the end of the stream was fed to the session
+  std::vector<std::byte> plain;            ///< decrypted bytes, one record at a time
+#endif
 };
 
 /// One worker thread's share of the connections.
@@ -484,6 +546,64 @@ class load_worker {
     publish();
   }
 
+  /// The bytes to hand the kernel for `plain`: themselves, or (https) their TLS records, which
+  /// stay in the session until the next call (sends on a connection go one at a time).
+  std::span<const std::byte> outgoing(connection_state& w, std::span<const std::byte> plain) {
+#ifdef URING_CANNON_WITH_TLS
+    if (plan_.tls) {
+      w.tls.consume_ciphertext(std::exchange(w.tls_sending, 0));  // the previous send completed
+      if (!w.tls.write_plaintext(plain)) return {};
+      const auto records = w.tls.pending_ciphertext();
+      w.tls_sending = records.size();
+      return records;
+    }
+#else
+    (void)w;
+#endif
+    return plain;
+  }
+
+#ifdef URING_CANNON_WITH_TLS
+  /// https: the handshake on a fresh connection (resuming the last session when it can); a
+  /// failure counts as a connect error and its words are kept for the report.
+  task<bool> secure(tcp_stream& conn, connection_state& w) {
+    if (auto started = w.tls.start_client(*plan_.tls_context, plan_.server_name); !started) {
+      note_tls_failure(started.error());
+      co_return false;
+    }
+    w.tls_sending = 0;
+    w.tls_ended = false;
+    if (w.plain.empty()) w.plain.resize(16 * 1024);
+    const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
+                       : config_.timeout.count() > 0       ? std::chrono::nanoseconds(config_.timeout)
+                                                           : std::chrono::nanoseconds(-1);
+    auto done = co_await tls_handshake(*sched_, conn.fd(), w.tls, *buffers_, limit);
+    if (!done) {
+      ++counters_.tls.failed;
+      note_tls_failure(done.error());
+      if (measuring(clock::now())) {
+        ++counters_.errors.connect;
+        ++counters_.errors.classes.connect_other;
+        publish();
+      }
+      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
+      co_return false;
+    }
+    ++counters_.tls.handshakes;
+    if (w.tls.session_reused()) ++counters_.tls.resumed;
+    if (counters_.tls.version.empty()) {
+      counters_.tls.version = std::string(w.tls.protocol_version());
+      counters_.tls.cipher = std::string(w.tls.cipher());
+    }
+    co_return true;
+  }
+
+  void note_tls_failure(const std::string& words) {
+    if (counters_.tls.first_error.empty()) counters_.tls.first_error = words;
+  }
+
+#endif
+
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
     while (!shared_.budget.available()) (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
@@ -554,6 +674,8 @@ class load_worker {
     unsigned completed = 0;
     bool keep_alive = true;  ///< false once a response said the server closes
     bool failed = false;     ///< malformed, or an answer nobody asked for
+    bool ended = false;      ///< https: the stream ended (close_notify, or the server closed)
+    bool tls_failed = false; ///< https: an alert or a bad record
   };
 
   /// Parses one chunk that arrived at `now`, counting each response it completes.
@@ -592,6 +714,49 @@ class load_worker {
     return closed(in_flight);
   }
 
+#ifdef URING_CANNON_WITH_TLS
+  /// What feeding one received chunk to a TLS session came to.
+  enum class tls_feed { more, ended, failed };
+
+  /// https: hands a received chunk (or the end of the stream) to the session, then each
+  /// decrypted piece to `use`, until `use` returns false or nothing is left. A stream cut
+  /// without close_notify after the server closed is an ordinary end (many servers skip it).
+  template <class Use>
+  tls_feed decrypt(connection_state& w, buffer_lease& chunk, Use&& use) {
+    if (chunk.empty()) w.tls_ended = true;
+    detail::feed_received(w.tls, chunk);
+    chunk.reset();  // the session copied the bytes: the buffer goes back now
+    for (;;) {
+      const tls_read_result r = w.tls.read_plaintext(w.plain);
+      if (r.status == tls_read_status::would_block) return tls_feed::more;
+      if (r.status == tls_read_status::closed || (r.status == tls_read_status::error && w.tls_ended))
+        return tls_feed::ended;
+      if (r.status == tls_read_status::error) {
+        note_tls_failure(w.tls.error_text());
+        return tls_feed::failed;
+      }
+      if (!use(std::string_view(reinterpret_cast<const char*>(w.plain.data()), r.size))) return tls_feed::more;
+    }
+  }
+
+  /// https: read_responses() over what one chunk decrypts to.
+  responses_seen read_tls_responses(connection_state& w, buffer_lease& chunk, http::response_parser& parser,
+                                    clock::time_point now, clock::time_point& first_byte, send_time_queue& in_flight,
+                                    std::size_t tpl) {
+    responses_seen total;
+    const tls_feed fed = decrypt(w, chunk, [&](std::string_view plain) {
+      const auto seen = read_responses(parser, plain, now, first_byte, in_flight, tpl);
+      total.completed += seen.completed;
+      total.failed = seen.failed;
+      total.keep_alive = seen.keep_alive;
+      return !seen.failed && seen.keep_alive;
+    });
+    total.ended = fed == tls_feed::ended;
+    total.tls_failed = fed == tls_feed::failed;
+    return total;
+  }
+#endif
+
   task<> http_connection(unsigned index) {
     connection_state& w = connections_[index];
     http::response_parser parser;
@@ -612,6 +777,12 @@ class load_worker {
       auto opened = co_await open_connection(w);
       if (!opened) continue;
       tcp_stream conn = std::move(*opened);
+#ifdef URING_CANNON_WITH_TLS
+      if (plan_.tls && !co_await secure(conn, w)) {
+        w.fd = -1;
+        continue;
+      }
+#endif
       parser.reset();
       parser.expect_head_responses(!plan_.templates.empty() && plan_.templates[tpl].is_head());
       in_flight.clear();
@@ -624,7 +795,7 @@ class load_worker {
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
-        return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
+        return conn.send_all(outgoing(w, std::as_bytes(render_batch(tpl, n, scratch))));
       };
 
       // Closed loop (gcannon): a full pipeline, refilled by as many as were answered, with one
@@ -677,17 +848,28 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty()) {
-          why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
-          break;
+        responses_seen seen;
+        if (!plan_.tls) {
+          if (chunk->empty()) {
+            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+            break;
+          }
+          seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+          chunk->reset();  // the buffer goes back before we send
+        } else {
+#ifdef URING_CANNON_WITH_TLS
+          seen = read_tls_responses(w, *chunk, parser, arrived, first_byte, in_flight, tpl);
+#endif
         }
-        const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
-        chunk->reset();  // the buffer goes back before we send
         answered += seen.completed;
         track(w, in_flight);
         publish();
-        if (seen.failed) {
-          why = ending::parse_error;
+        if (seen.failed || seen.tls_failed) {
+          why = seen.failed ? ending::parse_error : ending::read_other;
+          break;
+        }
+        if (seen.ended) {
+          why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
           break;
         }
         if (answered >= per_connection) {
@@ -770,6 +952,12 @@ class load_worker {
       auto opened = co_await open_connection(w);
       if (!opened) continue;
       tcp_stream conn = std::move(*opened);
+#ifdef URING_CANNON_WITH_TLS
+      if (plan_.tls && !co_await secure(conn, w)) {
+        w.fd = -1;
+        continue;
+      }
+#endif
       auto incoming = conn.receiver(*buffers_);
       in_flight.clear();
       decoder.reset();
@@ -782,7 +970,7 @@ class load_worker {
       websocket::handshake_response_parser handshake(key);
       w.upgrading = true;
       w.waiting_since = clock::now();
-      if (auto done = co_await conn.send_all(w.upgrade); !done) {
+      if (auto done = co_await conn.send_all(outgoing(w, as_bytes(w.upgrade))); !done) {
         count_ending(failure(done.error()), w);
         continue;
       }
@@ -799,17 +987,33 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty()) {
+        if (chunk->empty() && !plan_.tls) {
           why = ending::unexpected_close;
           break;
         }
         const auto now = clock::now();
-        if (measuring(now)) counters_.bytes_read += chunk->size();
-        const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
-        if (r.event == websocket::handshake_event::need_more) continue;
-        upgraded = r.event == websocket::handshake_event::accepted;
-        if (upgraded) greeting = read_frames(decoder, chunk->chars().substr(r.consumed), now, in_flight, w);
-        break;
+        bool decided = false;  // the answer to the upgrade is complete
+        auto read_answer = [&](std::string_view data) {
+          if (measuring(now)) counters_.bytes_read += data.size();
+          const auto r = handshake.parse(std::span<const char>(data.data(), data.size()));
+          if (r.event == websocket::handshake_event::need_more) return true;
+          upgraded = r.event == websocket::handshake_event::accepted;
+          if (upgraded) greeting = read_frames(decoder, data.substr(r.consumed), now, in_flight, w);
+          decided = true;
+          return false;
+        };
+        if (!plan_.tls) {
+          read_answer(chunk->chars());
+        } else {
+#ifdef URING_CANNON_WITH_TLS
+          const tls_feed fed = decrypt(w, *chunk, read_answer);
+          if (!decided && fed != tls_feed::more) {
+            why = fed == tls_feed::failed ? ending::read_other : ending::unexpected_close;
+            break;
+          }
+#endif
+        }
+        if (decided) break;
       }
       if (!upgraded || greeting.failed || greeting.closed) {
         count_ending(upgraded && greeting.closed ? ending::unexpected_close : why, w);
@@ -819,7 +1023,7 @@ class load_worker {
       w.upgrading = false;
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
       if (greeting.pong > 0) {
-        if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong))); !done) {
+        if (auto done = co_await conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))); !done) {
           count_ending(failure(done.error()), w);
           continue;
         }
@@ -837,7 +1041,7 @@ class load_worker {
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
-        return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
+        return conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.send_buffer.data(), used))));
       };
 
       if (!open_loop) {
@@ -880,14 +1084,32 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty()) {
+        if (chunk->empty() && !plan_.tls) {
           why = closed(in_flight);
           break;
         }
         const auto now = clock::now();
-        if (measuring(now)) counters_.bytes_read += chunk->size();
-        const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
-        chunk->reset();
+        frames_seen seen;
+        bool ended = false;
+        if (!plan_.tls) {
+          if (measuring(now)) counters_.bytes_read += chunk->size();
+          seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
+          chunk->reset();
+        } else {
+#ifdef URING_CANNON_WITH_TLS
+          const tls_feed fed = decrypt(w, *chunk, [&](std::string_view data) {
+            if (measuring(now)) counters_.bytes_read += data.size();
+            const frames_seen part = read_frames(decoder, data, now, in_flight, w);
+            seen.echoes += part.echoes;
+            if (part.pong > 0) seen.pong = part.pong;
+            seen.closed = seen.closed || part.closed;
+            seen.failed = seen.failed || part.failed;
+            return !(part.closed || part.failed);
+          });
+          if (fed == tls_feed::failed) seen.failed = true;
+          ended = fed == tls_feed::ended;
+#endif
+        }
         answered += seen.echoes;
         track(w, in_flight);
         publish();
@@ -895,16 +1117,20 @@ class load_worker {
           why = ending::parse_error;
           break;
         }
+        if (ended && !seen.closed) {
+          why = closed(in_flight);
+          break;
+        }
         if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
           const std::size_t size = websocket::encode_client_frame(w.control, websocket::opcode::close,
                                                                   decoder.payload().first(std::min<std::size_t>(2, decoder.payload().size())),
                                                                   std::uint32_t(rng_.next()));
-          (void)co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), size)));
+          (void)co_await conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.control.data(), size))));
           why = closed(in_flight);
           break;
         }
         if (seen.pong > 0) {
-          if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong))); !done) {
+          if (auto done = co_await conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.control.data(), seen.pong)))); !done) {
             why = failure(done.error());
             break;
           }
@@ -1094,6 +1320,7 @@ class load_runner {
     if (failure_) std::rethrow_exception(failure_);
     load_results r;
     r.target = plan_.target_text;
+    r.tls = plan_.tls;
     auto ended = measure_start_;
     for (auto& worker : workers_) {
       auto& c = worker->counters();
@@ -1124,6 +1351,7 @@ class load_runner {
         }
       }
       r.steady_responses += c.steady_responses;
+      r.tls_stats.merge(c.tls);
       r.steady_latency.merge(c.steady_latency);
       if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
       for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];

@@ -14,21 +14,31 @@
 // dash pattern, marker shape and a text label, not by colour alone; colours keep a contrast of at
 // least 4.5:1 on white; headings go h1, h2, h3 in order; lang="en".
 //
-// Every string that came from a user (URL, template paths, the command line, history targets) is
-// escaped with html_escape() (which also turns invalid UTF-8 and control characters into U+FFFD).
+// Every string that came from a user (URL, template paths, the command line, history targets,
+// assertions) is escaped with html_escape() (which also turns invalid UTF-8 and control
+// characters into U+FFFD).
 //
 // The contract with tools and tests that read the page:
 //  * data-metric="PATH": the element's whole text is the value the --json document
 //    (format_json) holds at PATH, byte for byte as format_json writes it (same rounding: "rps"
 //    with 2 decimals, latencies in whole µs). PATH is a '/'-separated list of object keys and
 //    array indices: "rps", "latency_us/p99", "status_codes/200", "responses_per_second/0",
-//    "percentiles_us/99.99", "per_template/1/2xx". Strings are HTML-escaped as usual; read the
-//    text (the DOM's textContent) to compare. Units and readable forms stand outside the element.
-//  * ids: the sections (settings, summary, throughput, latency, histogram, status, errors,
-//    templates, history) and plots (rps-plot, percentile-plot, histogram-plot, history-plot);
-//    headline cells: rps, responses, bandwidth, errors-total, p50, p90, p99, p999, max.
+//    "percentiles_us/99.99", "per_template/1/2xx", "ramp/steady_latency_us/p99",
+//    "thresholds/0/measured", "thresholds/0/passed" ("true"/"false"). Strings are HTML-escaped as
+//    usual; read the text (the DOM's textContent) to compare. Units and readable forms stand
+//    outside the element.
+//  * ids: the sections (settings, summary, thresholds, ramp, throughput, latency, histogram,
+//    status, errors, templates, history) and plots (rps-plot, percentile-plot, histogram-plot,
+//    history-plot); headline cells: rps, responses, bandwidth, errors-total, p50, p90, p99, p999,
+//    max; threshold-verdict ("2 of 3 thresholds held; ucannon exits with status 3.") and
+//    threshold-alert (the same words, a link in the page header); each threshold is a
+//    <tr data-threshold="i" class="pass|fail"> whose result cell says PASS or FAIL in words.
 //  * in the plots: each point of responses per second is a <circle class="point" data-second
-//    data-value>; each percentile series is a <polyline class="series" data-series
+//    data-value>; a ramp's end is <line id="ramp-end" data-seconds> (its length, as
+//    "ramp/seconds" writes it) with a text label; an open-loop --rate is a dashed
+//    <line class="reference">, a rate schedule dashed steps, <polyline class="reference"
+//    data-series="asked_rate" data-values>, the requests the schedule asks in each second (2
+//    decimals); each percentile series is a <polyline class="series" data-series
 //    data-points>, with a marker (class="marker", data-series, data-quantile, data-value) at each
 //    percentile the table lists; each histogram bar is a <rect class="bar" data-lower-us
 //    data-upper-us data-count> (latency_histogram::display_buckets(histogram_report_bars)); each
@@ -40,6 +50,8 @@
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/load_text_report.hpp>
+#include <uring_cannon/load_thresholds.hpp>
+#include <uring_cannon/rate_curve.hpp>
 #include <uring_cannon/run_history.hpp>
 #include <uring_cannon/version.hpp>
 
@@ -60,6 +72,9 @@ namespace uring_cannon {
 struct html_report_options {
   std::string command_line;     ///< the command as typed (argv joined by spaces); "" leaves it out
   std::size_t merged_runs = 0;  ///< > 0: the page shows `ucannon merge` of this many run files
+  /// --assert: the run's checked thresholds (check_thresholds()), shown in a "Thresholds" section
+  /// near the top; nullptr or empty leaves the section out. Must outlive the call.
+  const std::vector<threshold_result>* thresholds = nullptr;
 };
 
 /// Bars in the report's latency histogram (see latency_histogram::display_buckets()).
@@ -215,6 +230,14 @@ inline std::string section_open(std::string_view id, std::string_view heading) {
 
 // ---- settings ----------------------------------------------------------------------------------
 
+// The config with an open-loop --ramp as the first piece of its rate schedule, as prepare_load()
+// runs it: the page then shows the same schedule for a config taken before or after it.
+inline load_config with_ramp_scheduled(load_config config) {
+  if (config.rate > 0 && config.ramp.count() > 0 && config.rate_schedule.empty())
+    config.rate_schedule.push_back({0, config.rate, config.ramp});
+  return config;
+}
+
 inline std::string milliseconds_setting(std::chrono::milliseconds d, std::string_view zero) {
   if (d.count() <= 0) return std::string(zero);
   return u(static_cast<std::uint64_t>(d.count())) + " ms";
@@ -235,13 +258,33 @@ inline std::string settings_section(const load_config& config, const load_result
   setting("Threads", "-t", metric("threads", u(config.threads)));
   setting("Duration", "-d",
           metric("duration_ms", u(static_cast<std::uint64_t>(std::max<std::int64_t>(0, config.duration.count())))) +
-              " ms (" + format_duration_setting(config.duration) + ")");
+              " ms (" + format_duration_setting(config.duration) + ")" +
+              (config.max_responses > 0 ? ", at most: -n ends the run" : ""));
+  setting("Stop after", "-n",
+          config.max_responses > 0
+              ? "until " + metric("max_responses", u(config.max_responses)) + " responses (" +
+                    format_count(config.max_responses) + "), counted from the first request"
+              : std::string("off (the run lasts -d)"));
   setting("Pipeline depth", "-p", metric("pipeline_depth", u(config.pipeline)));
   setting("Requests per connection", "-r",
           config.requests_per_connection > 0 ? u(config.requests_per_connection) : "unlimited (keep-alive)");
-  setting("Rate", "--rate",
-          config.rate > 0 ? metric("rate/target", format_fixed(config.rate, 2)) + " req/s (open loop)"
-                          : std::string("closed loop (each connection waits for its responses)"));
+  const load_config scheduled = with_ramp_scheduled(config);
+  if (config.rate <= 0)
+    setting("Rate", "--rate", "closed loop (each connection waits for its responses)");
+  else if (scheduled.rate_schedule.empty())
+    setting("Rate", "--rate", metric("rate/target", format_fixed(config.rate, 2)) + " req/s (open loop)");
+  else
+    setting("Rate schedule", "--rate",
+            html_escape(format_rate_schedule(scheduled)) + " (open loop; the final rate is " +
+                metric("rate/target", format_fixed(config.rate, 2)) + " req/s)");
+  if (config.ramp.count() > 0)
+    setting("Ramp", "--ramp",
+            html_escape(format_duration_setting(config.ramp)) +
+                (config.rate > 0 ? ": the rate grows from 0 to " + html_escape(format_rate(config.rate)) + " req/s"
+                                 : std::string(": the connections open evenly over it")) +
+                "; the report sets it apart");
+  else
+    setting("Ramp", "--ramp", "none");
   setting("Response timeout", "--timeout", milliseconds_setting(config.timeout, "off"));
   setting("Connect timeout", "--connect-timeout", milliseconds_setting(config.connect_timeout, "the kernel's"));
   setting("Warm-up", "--warmup", milliseconds_setting(config.warmup, "none"));
@@ -276,8 +319,12 @@ inline std::string summary_section(const load_config& config, const load_results
                                      format_count(truncate_to_u64(r.requests_per_second())) + " req/s"});
   out += row("Responses", {metric("responses", u(r.responses), "responses"), format_count(r.responses)});
   out += row("Requests sent", {metric("requests", u(r.requests)), format_count(r.requests)});
+  // A schedule asks for different rates over the run: compare with what it asked on average.
+  const load_config plan = with_ramp_scheduled(config);
+  const bool scheduled = !plan.rate_schedule.empty();
+  const std::string asked = scheduled ? format_fixed(asked_rate(plan, r.elapsed_sec), 2) : format_rate(config.rate);
   if (config.rate > 0)
-    out += row("Requests sent per second (asked " + html_escape(format_rate(config.rate)) + ")",
+    out += row("Requests sent per second (asked " + html_escape(asked) + (scheduled ? " on average" : "") + ")",
                {metric("rate/achieved", format_fixed(r.sent_per_second(), 2)),
                 format_fixed(r.sent_per_second(), 2) + " req/s"});
   out += row("Bytes read per second",
@@ -319,11 +366,104 @@ inline std::string summary_section(const load_config& config, const load_results
     out += "<p class=\"warning\" id=\"unexpected-status\"><strong>Warning:</strong> " + u(unexpected) +
            " responses had a status outside " + u(static_cast<std::uint64_t>(std::max(0, config.expected_status / 100))) +
            "xx.</p>\n";
-  if (rate_not_reached(config, r))
+  if (rate_not_reached(plan, r))
     out += "<p class=\"warning\" id=\"rate-not-reached\"><strong>Warning:</strong> the target rate was not "
-           "reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " + html_escape(format_rate(config.rate)) +
-           " req/s).</p>\n";
+           "reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " + html_escape(asked) + " req/s" +
+           (scheduled ? " on average" : "") + ").</p>\n";
   return out + "</section>\n";
+}
+
+// ---- thresholds (--assert) ----------------------------------------------------------------------
+
+inline std::size_t thresholds_held(const std::vector<threshold_result>& checked) {
+  return static_cast<std::size_t>(
+      std::count_if(checked.begin(), checked.end(), [](const threshold_result& t) { return t.passed; }));
+}
+
+// "2 of 3 thresholds held; ucannon exits with status 3." The status is the run's own
+// (run_exit_code), so a run that measured nothing says 4, as the CLI does.
+inline std::string threshold_verdict(const load_config& config, const load_results& r,
+                                     const std::vector<threshold_result>& checked) {
+  const std::size_t held = thresholds_held(checked);
+  std::string out = u(held) + " of " + u(checked.size()) + (checked.size() == 1 ? " threshold" : " thresholds") +
+                    " held";
+  if (held == checked.size()) return out + ".";
+  const int status = run_exit_code(r, config.expected_status, checked);
+  out += "; ucannon exits with status " + u(static_cast<std::uint64_t>(status));
+  if (status == exit_nothing_measured) out += " (nothing was measured)";
+  return out + ".";
+}
+
+// The unit after the measured value as the JSON holds it: " µs", "%"...
+inline std::string_view threshold_json_unit(const threshold& rule) {
+  switch (rule.metric) {
+    case threshold_metric::percentile:
+    case threshold_metric::mean:
+    case threshold_metric::max: return " µs";
+    case threshold_metric::rps: return " responses/s";
+    case threshold_metric::errors:
+    case threshold_metric::unexpected: return rule.percent ? "%" : "";
+  }
+  return "";
+}
+
+inline std::string thresholds_section(const load_config& config, const load_results& r,
+                                      const std::vector<threshold_result>& checked) {
+  const bool all_held = thresholds_held(checked) == checked.size();
+  std::string out = section_open("thresholds", "Thresholds");
+  out += "<p class=\"" + std::string(all_held ? "note" : "warning") + "\"><strong id=\"threshold-verdict\">" +
+         html_escape(threshold_verdict(config, r, checked)) + "</strong></p>\n";
+  out += "<table class=\"thresholds\">\n" +
+         table_head({"Assertion (--assert)", "Result", "Measured", "As --json writes it"}) + "<tbody>\n";
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    const threshold_result& t = checked[i];
+    const std::string path = "thresholds/" + u(i) + "/";
+    const std::string_view unit = threshold_json_unit(t.rule);
+    // The verdict is a word (and a sign), so it does not rest on colour.
+    out += "<tr data-threshold=\"" + u(i) + "\" class=\"" + (t.passed ? "pass" : "fail") +
+           "\"><th scope=\"row\"><code>" + html_escape(t.rule.text) + "</code></th><td><strong>" +
+           (t.passed ? "✓ PASS" : "✗ FAIL") + "</strong></td><td>" + html_escape(format_threshold_value(t)) +
+           "</td><td>" + metric(path + "measured", format_fixed(t.measured, 3)) + std::string(unit) + ", passed " +
+           metric(path + "passed", t.passed ? "true" : "false") + "</td></tr>\n";
+  }
+  out += "</tbody></table>\n";
+  if (config.rate > 0)
+    out += "<p>Latency thresholds look at the corrected latency (from each request's intended send).</p>\n";
+  return out + "</section>\n";
+}
+
+// ---- ramp and steady state -------------------------------------------------------------------------
+
+inline std::string ramp_section(const load_config& config, const load_results& r) {
+  const latency_histogram& steady = r.steady_latency;
+  const latency_histogram& whole = r.latency;
+  const std::string_view what = config.rate > 0 ? "corrected latency" : "latency";
+  std::string out = section_open("ramp", "Ramp and steady state");
+  const load_config plan = with_ramp_scheduled(config);
+  out += "<p>The first " + metric("ramp/seconds", format_fixed(r.ramp_sec, 3)) + " s of the run were its ramp";
+  if (config.rate > 0 && !plan.rate_schedule.empty())
+    out += " (the rate schedule: " + html_escape(format_rate_schedule(plan)) + ")";
+  else if (config.ramp.count() > 0)
+    out += " (the connections opened evenly over " + html_escape(format_duration_setting(config.ramp)) + ")";
+  out += ". The steady state is the " + html_escape(format_fixed(std::max(0.0, r.elapsed_sec - r.ramp_sec), 3)) +
+         " s after it; the other sections count the whole run, ramp included.</p>\n";
+  out += "<table class=\"summary\" id=\"ramp-table\">\n" +
+         table_head({"Measure", "After the ramp", "Whole run"}) + "<tbody>\n";
+  out += row("Responses", {metric("ramp/steady_responses", u(r.steady_responses)), u(r.responses)});
+  out += row("Requests per second", {metric("ramp/steady_rps", format_fixed(r.steady_requests_per_second(), 2)),
+                                     format_fixed(r.requests_per_second(), 2)});
+  auto latency_row = [&](std::string_view name, std::string_view key, std::uint64_t steady_us,
+                         std::uint64_t whole_us) {
+    out += row(std::string(name) + " " + std::string(what) + " (µs)",
+               {metric("ramp/steady_latency_us/" + std::string(key), u(steady_us)), u(whole_us)});
+  };
+  latency_row("Average", "avg", average_latency_us(steady), average_latency_us(whole));
+  latency_row("p50", "p50", steady.quantile_us(0.5), whole.quantile_us(0.5));
+  latency_row("p90", "p90", steady.quantile_us(0.9), whole.quantile_us(0.9));
+  latency_row("p99", "p99", steady.quantile_us(0.99), whole.quantile_us(0.99));
+  latency_row("p99.9", "p999", steady.quantile_us(0.999), whole.quantile_us(0.999));
+  latency_row("Maximum", "max", steady.max_us(), whole.max_us());
+  return out + "</tbody></table>\n</section>\n";
 }
 
 // ---- responses per second ----------------------------------------------------------------------
@@ -335,26 +475,65 @@ inline std::string throughput_section(const load_config& config, const load_resu
     return out + "<p>The run measured no whole second, so there is nothing to plot.</p>\n</section>\n";
 
   const auto [low, high] = std::minmax_element(per_second.begin(), per_second.end());
+  const std::size_t n = per_second.size();
+  // A rate schedule: the requests it asks in each second, drawn instead of the flat --rate line.
+  const load_config plan = with_ramp_scheduled(config);
+  std::vector<double> asked;
+  if (config.rate > 0 && !plan.rate_schedule.empty()) {
+    const rate_curve curve = make_rate_curve(plan);
+    for (std::size_t i = 0; i < n; ++i)
+      asked.push_back(curve.requests_by(static_cast<double>(i + 1)) - curve.requests_by(static_cast<double>(i)));
+  }
   double peak = static_cast<double>(*high);
   if (config.rate > 0) peak = std::max(peak, config.rate);
+  for (double a : asked) peak = std::max(peak, a);
   const double top = nice_ceiling(peak);
-  const std::size_t n = per_second.size();
   // One second per point, at the middle of its second; a single second sits in the middle.
   auto x_of = [&](std::size_t i) { return frame::x((static_cast<double>(i) + 0.5) / static_cast<double>(n)); };
   auto y_of = [&](double v) { return frame::y(v / top); };
 
   std::string description = "Responses received in each of the " + u(n) + " whole seconds of the run: lowest " +
                             u(*low) + ", highest " + u(*high) + ".";
-  if (config.rate > 0) description += " The dashed line is the target rate, " + format_rate(config.rate) + " per second.";
+  if (!asked.empty())
+    description += " The dashed steps are the requests the schedule asked for in each second (" +
+                   format_rate_schedule(plan) + ").";
+  else if (config.rate > 0)
+    description += " The dashed line is the target rate, " + format_rate(config.rate) + " per second.";
+  if (r.ramp_sec > 0)
+    description += " A dashed vertical line marks the end of the ramp, " + format_fixed(r.ramp_sec, 2) +
+                   " s into the run; the part after it is the steady state.";
   description += " The table below lists every second.";
   out += svg_open("rps-plot", "Responses per second over the run", description);
   out += y_axis(top, count_label, "responses per second", "second of the run");
   const std::size_t label_every = std::max<std::size_t>(1, (n + 9) / 10);
   for (std::size_t i = 0; i < n; i += label_every) out += text(x_of(i), frame::y0 + 18, "middle", u(i + 1));
-  if (config.rate > 0) {
+  if (!asked.empty()) {
+    // A step across each whole second: the count is asked over the second, and the steps stay
+    // visible where the measured line runs right through them.
+    std::string points, values;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string y = at(y_of(asked[i]));
+      points += (i ? " " : "") + at(frame::x(static_cast<double>(i) / static_cast<double>(n))) + "," + y + " " +
+                at(frame::x(static_cast<double>(i + 1) / static_cast<double>(n))) + "," + y;
+      values += (i ? " " : "") + format_fixed(asked[i], 2);
+    }
+    out += "<polyline class=\"reference\" data-series=\"asked_rate\" data-values=\"" + values + "\" points=\"" +
+           points + "\"/>\n";
+    out += text(frame::x1 + 6, y_of(asked.back()) + 4, "start", "asked rate", "series-label");
+  } else if (config.rate > 0) {
     const double y = y_of(config.rate);
     out += line(frame::x0, y, frame::x1, y, "reference");
     out += text(frame::x1 + 6, y + 4, "start", "target " + count_label(config.rate) + "/s", "series-label");
+  }
+  if (r.ramp_sec > 0) {
+    // Second i is drawn over [i, i + 1) of the axis, so a time t sits at t / n of its width.
+    const double x = frame::x(r.ramp_sec / static_cast<double>(n));
+    const bool label_left = x > (frame::x0 + frame::x1) / 2;
+    out += "<line class=\"ramp-end\" id=\"ramp-end\" data-seconds=\"" + format_fixed(r.ramp_sec, 3) + "\" x1=\"" +
+           at(x) + "\" y1=\"" + at(frame::y0) + "\" x2=\"" + at(x) + "\" y2=\"" + at(frame::y1) + "\"/>\n";
+    // Above the plotting area, where no point or line can be.
+    out += text(label_left ? x - 5 : x + 5, frame::y1 - 5, label_left ? "end" : "start",
+                "end of ramp (" + format_fixed(r.ramp_sec, 2) + " s)", "ramp-label");
   }
   std::string points;
   for (std::size_t i = 0; i < n; ++i)
@@ -730,7 +909,10 @@ table { border-collapse: collapse; margin: .5rem 0; }
 th, td { border: 1px solid #bbb; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: #eef2f7; }
 td { font-variant-numeric: tabular-nums; }
+#ramp-table td,
 .summary td:nth-child(2), .counts td, .percentiles td, .series-table td, .history td:nth-child(6) { text-align: right; }
+.thresholds tr.fail td:nth-child(2) { color: #8a1c00; }
+.thresholds tr.pass td:nth-child(2) { color: #1d5f2a; }
 .warning { border-left: 4px solid #8a3a00; padding: .3rem .7rem; background: #fff4ec; }
 .note { border-left: 4px solid #1d4f91; padding: .3rem .7rem; background: #eef2f7; }
 svg.plot { display: block; width: 100%; max-width: 760px; height: auto; margin: .5rem 0; }
@@ -739,7 +921,9 @@ svg .axis-title { font-size: 13px; }
 svg .series-label { font-size: 12px; font-weight: 600; }
 svg .axis { stroke: #1a1a1a; stroke-width: 1; }
 svg .grid { stroke: #d0d0d0; stroke-width: 1; }
-svg .reference { stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 4; }
+svg .reference { fill: none; stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 4; }
+svg .ramp-end { stroke: #1a1a1a; stroke-width: 1.5; stroke-dasharray: 7 4; }
+svg .ramp-label { font-size: 12px; font-style: italic; }
 svg .series { fill: none; stroke-width: 2.2; stroke-linejoin: round; }
 svg .s1 { stroke: #1d4f91; }
 svg .s2 { stroke: #8a3a00; stroke-dasharray: 8 5; }
@@ -784,9 +968,16 @@ inline std::string format_html_report(const load_config& config, const load_resu
     out += "<p class=\"note\" id=\"merged-note\" data-merged-runs=\"" + page::u(options.merged_runs) +
            "\">Merged from " + page::u(options.merged_runs) + " run" + (options.merged_runs == 1 ? "" : "s") +
            " (ucannon merge): counts are sums and the percentiles come from the merged histograms.</p>\n";
+  const bool has_thresholds = options.thresholds != nullptr && !options.thresholds->empty();
+  if (has_thresholds)
+    out += "<p class=\"" + std::string(all_passed(*options.thresholds) ? "note" : "warning") +
+           "\">Thresholds (--assert): <a href=\"#thresholds\" id=\"threshold-alert\">" +
+           html_escape(page::threshold_verdict(config, results, *options.thresholds)) + "</a></p>\n";
   out += "</header>\n<main>\n";
   out += page::settings_section(config, results, options);
   out += page::summary_section(config, results);
+  if (has_thresholds) out += page::thresholds_section(config, results, *options.thresholds);
+  if (results.ramp_sec > 0) out += page::ramp_section(config, results);
   out += page::throughput_section(config, results);
   out += page::latency_section(config, results);
   out += page::histogram_section(config, results);

@@ -47,6 +47,8 @@
 //   ramp            with --ramp or a rate schedule: {"seconds": the ramp's length (3 decimals),
 //                   "steady_responses", "steady_rps" (2 decimals), "steady_latency_us": {avg, p50,
 //                   p90, p99, p999, max}}: the part after the ramp
+//   tls             https:// only: {"version", "cipher" (of the first handshake), "handshakes",
+//                   "resumed", "failed", "first_error" ("" when none)}, warm-up included
 //   thresholds      with --assert: [{"assert": text, "measured": number (µs for latencies; 3
 //                   decimals), "passed": boolean}], in the order given
 //   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
@@ -289,6 +291,12 @@ inline std::string format_json(const load_config& config, const load_results& r,
     o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
   }
   if (config.max_responses > 0) o += ",\n  \"max_responses\": " + u(config.max_responses);
+  if (r.tls) {
+    const tls_counts& t = r.tls_stats;
+    o += ",\n  \"tls\": {\"version\": " + json_quote(t.version) + ", \"cipher\": " + json_quote(t.cipher) +
+         ", \"handshakes\": " + u(t.handshakes) + ", \"resumed\": " + u(t.resumed) + ", \"failed\": " + u(t.failed) +
+         ", \"first_error\": " + json_quote(t.first_error) + "}";
+  }
   if (r.ramp_sec > 0) {
     const latency_histogram& st = r.steady_latency;
     o += ",\n  \"ramp\": {\"seconds\": " + format_fixed(r.ramp_sec, 3) + ", \"steady_responses\": " +

@@ -38,6 +38,7 @@
 // consumer looks for.
 
 #include <uring_cannon/latency_histogram.hpp>
+#include <uring_cannon/detail/ascii.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/rate_curve.hpp>
 #include <uring_cannon/version.hpp>
@@ -361,6 +362,11 @@ inline std::string format_interval_text(const load_interval& i) {
          format_latency(i.latency.quantile_us(0.99)) + "  errors " + std::to_string(i.errors) + "\n";
 }
 
+/// True when the run's URL is https:// (the header says how certificates are checked).
+inline bool target_is_https(const load_config& config) {
+  return config.url.size() >= 8 && detail::iequals(std::string_view(config.url).substr(0, 8), "https://");
+}
+
 /// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon
 /// shows `host:port/path` with the port always present (":80" too), unlike load_results::target.
 /// Pass `tui` = true when the TUI is on (it only adds the tag).
@@ -378,6 +384,12 @@ inline std::string format_text_header(const load_config& config, const std::stri
          "\n";
   if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
   out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
+  if (target_is_https(config))
+    out += std::string("  TLS:       ") +
+           (config.insecure ? "certificates not checked (--insecure)"
+            : config.ca_file.empty() ? "certificates checked against the system's CAs"
+                                     : "certificates checked against " + config.ca_file) +
+           "\n";
   if (config.max_responses > 0)
     out += "  Duration:  until " + std::to_string(config.max_responses) + " responses (at most " +
            format_duration_setting(config.duration) + ")\n";
@@ -491,6 +503,14 @@ inline std::string format_text_results(const load_config& config, const load_res
          format_fixed(sampled, 1) + "%)\n";
   if (h.overflow_count()) out += "  Latency overflow (>5s): " + std::to_string(h.overflow_count()) + "\n";
   if (r.reconnects) out += "  Reconnects: " + std::to_string(r.reconnects) + "\n";
+  if (r.tls) {
+    const tls_counts& t = r.tls_stats;
+    out += "  TLS: " + (t.version.empty() ? std::string("no handshake completed") : t.version + " " + t.cipher) +
+           ", " + std::to_string(t.handshakes) + " handshakes, " + std::to_string(t.resumed) + " resumed";
+    if (t.failed) out += ", " + std::to_string(t.failed) + " failed";
+    out += "\n";
+    if (!t.first_error.empty()) out += "  TLS error: " + t.first_error + "\n";
+  }
   if (r.errors.total())
     out += "  Errors: connect " + std::to_string(r.errors.connect) + ", read " + std::to_string(r.errors.read) +
            ", timeout " + std::to_string(r.errors.timeout) + "\n";

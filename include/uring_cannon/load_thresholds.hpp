@@ -236,6 +236,8 @@ inline std::string format_threshold_text(const std::vector<threshold_result>& re
 inline std::string nothing_measured_message(const load_results& r) {
   if (r.responses > 0) return {};
   const auto& e = r.errors;
+  if (!r.tls_stats.first_error.empty() && r.tls_stats.handshakes == 0)
+    return "Error: no request completed: every TLS handshake failed (" + r.tls_stats.first_error + ")";
   if (e.connect > 0 && e.read == 0 && e.timeout == 0)
     return "Error: no request completed: every connection failed (" + std::to_string(e.connect) +
            " connect errors: " + std::to_string(e.classes.connect_refused) + " refused, " +

@@ -18,7 +18,7 @@
 
 namespace uring_cannon {
 
-/// A parsed `http://` or `http+unix://` URL.
+/// A parsed `http://`, `https://` or `http+unix://` URL.
 struct url {
   /// "127.0.0.1", "example.com" or "::1" (IPv6 without brackets); empty for a Unix socket.
   std::string host;
@@ -28,12 +28,17 @@ struct url {
   std::string target = "/";
   /// The socket path of an `http+unix://` URL; empty otherwise.
   std::string unix_path;
+  /// True for `https://` (TLS; the port defaults to 443).
+  bool tls = false;
+
+  /// The port a URL of this scheme leaves out: 443 for https, else 80.
+  std::uint16_t default_port() const noexcept { return tls ? 443 : 80; }
 
   /// True for `http+unix://` URLs.
   bool is_unix() const noexcept { return !unix_path.empty(); }
 
-  /// The value of the Host header: "host" for ports 80 and 443, else "host:port"; IPv6 in brackets
-  /// ("[::1]:8080"); "localhost" for a Unix socket.
+  /// The value of the Host header: "host" for ports 80 and 443 (gcannon's rule, whatever the
+  /// scheme), else "host:port"; IPv6 in brackets ("[::1]:8080"); "localhost" for a Unix socket.
   std::string host_header() const {
     if (is_unix()) return "localhost";
     std::string text = bracketed_host();
@@ -41,19 +46,19 @@ struct url {
     return text;
   }
 
-  /// gcannon's "Target:" text: "127.0.0.1:8080/", "example.com/x" (only ":80" is left out),
-  /// "[::1]:8080/", or "unix:/path/s.sock:/x".
+  /// gcannon's "Target:" text: "127.0.0.1:8080/", "example.com/x" (only the default port is left
+  /// out), "[::1]:8080/", or "unix:/path/s.sock:/x".
   std::string display() const {
     if (is_unix()) return "unix:" + unix_path + ':' + target;
     std::string text = bracketed_host();
-    if (port != 80) text += ':' + std::to_string(port);
+    if (port != default_port()) text += ':' + std::to_string(port);
     return text + target;
   }
 
   /// The URL as text, with every field explicit; parse_url() of it gives back the same fields.
   std::string to_string() const {
     if (is_unix()) return "http+unix://" + unix_path + ':' + target;
-    return "http://" + bracketed_host() + ':' + std::to_string(port) + target;
+    return (tls ? "https://" : "http://") + bracketed_host() + ':' + std::to_string(port) + target;
   }
 
   friend bool operator==(const url&, const url&) = default;
@@ -185,7 +190,7 @@ constexpr bool starts_with_ignoring_case(std::string_view text, std::string_view
 }  // namespace detail::url_syntax
 
 /// Parses `http://host[:port][/path][?query][#fragment]` (IPv6 hosts in brackets, port 1..65535,
-/// default 80, fragment dropped) or `http+unix:///path/to.sock[:/target]` (the socket path ends at
+/// default 80, fragment dropped), the same with `https://` (default port 443) or `http+unix:///path/to.sock[:/target]` (the socket path ends at
 /// the first ':'; the target defaults to "/"). Schemes are case-insensitive. Anything else fails
 /// with a message starting "Error: " that names the problem.
 inline or_error<url> parse_url(std::string_view text) {
@@ -199,15 +204,18 @@ inline or_error<url> parse_url(std::string_view text) {
       return result::failure("Error: URL contains a space or control character (" + syntax::printable_byte(text[i]) +
                              " at offset " + std::to_string(i) + ")");
   }
-  constexpr std::string_view unix_scheme = "http+unix://", http_scheme = "http://";
+  constexpr std::string_view unix_scheme = "http+unix://", http_scheme = "http://", https_scheme = "https://";
   if (syntax::starts_with_ignoring_case(text, unix_scheme))
     return syntax::parse_unix_rest(text.substr(unix_scheme.size()));
-  if (!syntax::starts_with_ignoring_case(text, http_scheme))
-    return result::failure("Error: only http:// URLs supported");
+  const bool tls = syntax::starts_with_ignoring_case(text, https_scheme);
+  if (!tls && !syntax::starts_with_ignoring_case(text, http_scheme))
+    return result::failure("Error: only http:// and https:// URLs supported");
 
-  const std::string_view rest = text.substr(http_scheme.size());
+  const std::string_view rest = text.substr(tls ? https_scheme.size() : http_scheme.size());
   const std::size_t authority_end = rest.find_first_of("/?#");
   url out;
+  out.tls = tls;
+  out.port = out.default_port();
   if (auto authority = syntax::parse_authority(rest.substr(0, authority_end), out); !authority)
     return result::failure(authority.error());
   if (authority_end != std::string_view::npos) out.target = syntax::target_from(rest.substr(authority_end));
