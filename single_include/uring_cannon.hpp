@@ -678,7 +678,7 @@ class op_table {
 
   /// Takes a free slot for `owner`, growing the table when all are taken.
   op_id acquire(completion* owner, std::uint16_t pending) {
-    if (free_head_ == npos) grow();
+    if (free_head_ == npos) [[unlikely]] grow();  // kept out of line: acquire() inlines into every op
     const std::uint32_t index = free_head_;
     op_slot& slot = (*this)[index];
     free_head_ = slot.next_free;
@@ -717,7 +717,7 @@ class op_table {
   std::size_t capacity() const noexcept { return chunks_.size() * chunk_size; }
 
  private:
-  void grow() {
+  [[gnu::noinline]] void grow() {
     const auto base = static_cast<std::uint32_t>(chunks_.size() * chunk_size);
     chunks_.push_back(std::make_unique<op_slot[]>(chunk_size));
     op_slot* chunk = chunks_.back().get();
@@ -2129,7 +2129,7 @@ constexpr std::optional<std::uint64_t> parse_decimal(std::string_view text, std:
 
 namespace uring_cannon {
 
-/// A parsed `http://` or `http+unix://` URL.
+/// A parsed `http://`, `https://` or `http+unix://` URL.
 struct url {
   /// "127.0.0.1", "example.com" or "::1" (IPv6 without brackets); empty for a Unix socket.
   std::string host;
@@ -2139,12 +2139,17 @@ struct url {
   std::string target = "/";
   /// The socket path of an `http+unix://` URL; empty otherwise.
   std::string unix_path;
+  /// True for `https://` (TLS; the port defaults to 443).
+  bool tls = false;
+
+  /// The port a URL of this scheme leaves out: 443 for https, else 80.
+  std::uint16_t default_port() const noexcept { return tls ? 443 : 80; }
 
   /// True for `http+unix://` URLs.
   bool is_unix() const noexcept { return !unix_path.empty(); }
 
-  /// The value of the Host header: "host" for ports 80 and 443, else "host:port"; IPv6 in brackets
-  /// ("[::1]:8080"); "localhost" for a Unix socket.
+  /// The value of the Host header: "host" for ports 80 and 443 (gcannon's rule, whatever the
+  /// scheme), else "host:port"; IPv6 in brackets ("[::1]:8080"); "localhost" for a Unix socket.
   std::string host_header() const {
     if (is_unix()) return "localhost";
     std::string text = bracketed_host();
@@ -2152,19 +2157,19 @@ struct url {
     return text;
   }
 
-  /// gcannon's "Target:" text: "127.0.0.1:8080/", "example.com/x" (only ":80" is left out),
-  /// "[::1]:8080/", or "unix:/path/s.sock:/x".
+  /// gcannon's "Target:" text: "127.0.0.1:8080/", "example.com/x" (only the default port is left
+  /// out), "[::1]:8080/", or "unix:/path/s.sock:/x".
   std::string display() const {
     if (is_unix()) return "unix:" + unix_path + ':' + target;
     std::string text = bracketed_host();
-    if (port != 80) text += ':' + std::to_string(port);
+    if (port != default_port()) text += ':' + std::to_string(port);
     return text + target;
   }
 
   /// The URL as text, with every field explicit; parse_url() of it gives back the same fields.
   std::string to_string() const {
     if (is_unix()) return "http+unix://" + unix_path + ':' + target;
-    return "http://" + bracketed_host() + ':' + std::to_string(port) + target;
+    return (tls ? "https://" : "http://") + bracketed_host() + ':' + std::to_string(port) + target;
   }
 
   friend bool operator==(const url&, const url&) = default;
@@ -2296,7 +2301,7 @@ constexpr bool starts_with_ignoring_case(std::string_view text, std::string_view
 }  // namespace detail::url_syntax
 
 /// Parses `http://host[:port][/path][?query][#fragment]` (IPv6 hosts in brackets, port 1..65535,
-/// default 80, fragment dropped) or `http+unix:///path/to.sock[:/target]` (the socket path ends at
+/// default 80, fragment dropped), the same with `https://` (default port 443) or `http+unix:///path/to.sock[:/target]` (the socket path ends at
 /// the first ':'; the target defaults to "/"). Schemes are case-insensitive. Anything else fails
 /// with a message starting "Error: " that names the problem.
 inline or_error<url> parse_url(std::string_view text) {
@@ -2310,15 +2315,18 @@ inline or_error<url> parse_url(std::string_view text) {
       return result::failure("Error: URL contains a space or control character (" + syntax::printable_byte(text[i]) +
                              " at offset " + std::to_string(i) + ")");
   }
-  constexpr std::string_view unix_scheme = "http+unix://", http_scheme = "http://";
+  constexpr std::string_view unix_scheme = "http+unix://", http_scheme = "http://", https_scheme = "https://";
   if (syntax::starts_with_ignoring_case(text, unix_scheme))
     return syntax::parse_unix_rest(text.substr(unix_scheme.size()));
-  if (!syntax::starts_with_ignoring_case(text, http_scheme))
-    return result::failure("Error: only http:// URLs supported");
+  const bool tls = syntax::starts_with_ignoring_case(text, https_scheme);
+  if (!tls && !syntax::starts_with_ignoring_case(text, http_scheme))
+    return result::failure("Error: only http:// and https:// URLs supported");
 
-  const std::string_view rest = text.substr(http_scheme.size());
+  const std::string_view rest = text.substr(tls ? https_scheme.size() : http_scheme.size());
   const std::size_t authority_end = rest.find_first_of("/?#");
   url out;
+  out.tls = tls;
+  out.port = out.default_port();
   if (auto authority = syntax::parse_authority(rest.substr(0, authority_end), out); !authority)
     return result::failure(authority.error());
   if (authority_end != std::string_view::npos) out.target = syntax::target_from(rest.substr(authority_end));
@@ -4969,11 +4977,16 @@ class message_decoder {
 // WebSocket upgrade) interrupt the batch, after the responses before them were sent. A warm
 // connection answering `GET /health` or `GET /` allocates nothing.
 //
+// With a TLS server context (built with URING_CANNON_WITH_TLS, i.e. OpenSSL) every connection is
+// HTTPS / WSS: a bounded handshake first, then the same session over decrypted bytes. OpenSSL
+// never touches the socket; the ring moves the ciphertext (tls_stream.hpp).
+//
 // Endpoints (any method unless noted; HEAD gets the GET response without its body):
 //   /                    200, a JSON echo of the request: method, target, version, headers, body_length
 //   /health              200 "OK"
 //   /stats               200 {"requests": N, "connections": open now, "accepted": since the start},
-//                        over all threads, this request and its connection included
+//                        over all threads, this request and its connection included (over
+//                        TLS, connections count once their handshake has completed)
 //   /bin/{size}          {size} bytes (1024, 1K, 10M, 1G: K, M, G are powers of 1024; at most 1 TiB);
 //                        ?chunked=true sends them chunked. Byte i of a body is body_alphabet[i % 64].
 //   /chunked[/{count}]   {count} chunks (default 1) of ?size= bytes (default 64) with ?delay= ms
@@ -4987,6 +5000,839 @@ class message_decoder {
 //   anything else        404
 // Malformed requests get 400 (431, 501 or 505 where more precise) and the connection is closed.
 
+#ifdef URING_CANNON_WITH_TLS
+// TLS over a connected socket: the coroutines that move a tls_session's ciphertext through the
+// ring. One per operation. The ciphertext a send points at lives in the session until the send
+// completes, so keep the session where the connection's buffers live (it must outlive the
+// connection's in-flight operations, as any send buffer must).
+//
+// TLS failures come back as EPROTO in io_result; the session's error_text() has the words.
+
+// TLS as a byte transformer: OpenSSL encrypts and decrypts between two memory BIOs and never
+// touches a socket, so the ciphertext travels through the same io_uring operations as any other
+// bytes (tls_stream.hpp has the coroutines that move it). This header needs no ring; programs
+// that use it link -lssl -lcrypto, and the rest of the library does not depend on it.
+//
+// kTLS: where the kernel offers the "tls" upper-layer protocol, the traffic keys could be handed
+// to the socket after the handshake (setsockopt SOL_TLS, TLS_TX / TLS_RX) and plain sends and
+// receives would then carry records encrypted by the kernel. The kernels this was built on do
+// not offer it (kernel_tls_available() reads what this one offers), so the user-space path below
+// is the one used everywhere.
+
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace uring_cannon {
+
+/// A TLS protocol version; `any` leaves the bound to OpenSSL (and its system configuration).
+enum class tls_version : int { any = 0, tls1_2 = TLS1_2_VERSION, tls1_3 = TLS1_3_VERSION };
+
+/// Reads "1.2", "1.3", "TLSv1.2" or "TLSv1.3" (as a CLI flag would spell them).
+inline or_error<tls_version> parse_tls_version(std::string_view text) {
+  if (text.size() > 4 && (text.substr(0, 4) == "TLSv" || text.substr(0, 4) == "tlsv")) text.remove_prefix(4);
+  if (text == "1.2") return tls_version::tls1_2;
+  if (text == "1.3") return tls_version::tls1_3;
+  return or_error<tls_version>::failure("unknown TLS version '" + std::string(text) + "' (expected 1.2 or 1.3)");
+}
+
+/// How a client context checks servers and what it offers them.
+struct tls_client_options {
+  bool insecure = false;               ///< skip certificate and host name verification
+  std::string ca_file{};               ///< PEM file of trusted CAs; empty: the system's store
+  std::string alpn = "http/1.1";       ///< protocols offered, comma-separated; empty: no ALPN
+  tls_version min_version = tls_version::tls1_2;
+  tls_version max_version = tls_version::any;
+};
+
+/// What a server context presents.
+struct tls_server_options {
+  std::string cert_file{};             ///< PEM certificate chain, leaf first
+  std::string key_file{};              ///< PEM private key of the leaf
+  std::string alpn = "http/1.1";       ///< protocols accepted, comma-separated, preferred first
+  tls_version min_version = tls_version::tls1_2;
+  tls_version max_version = tls_version::any;
+};
+
+namespace detail {
+
+/// What a context keeps beside its SSL_CTX. It lives in the SSL_CTX's ex_data and dies with the
+/// SSL_CTX, so sessions (which hold a reference to it) never outlive it, however contexts move.
+struct tls_context_state {
+  std::string alpn_wire;  ///< the server's accepted protocols, in ALPN wire format
+
+  // The client's resumption memory: the last session per context. A load generator reconnects
+  // to one target, so one session is enough; the lock makes sharing a context across threads
+  // safe, and is taken once per connection and once per ticket, never per record.
+  std::mutex session_lock;
+  SSL_SESSION* last_session = nullptr;
+  std::string last_server_name;
+  std::atomic<std::uint64_t> resumptions{0};
+  std::atomic<std::uint64_t> full_handshakes{0};
+
+  tls_context_state() = default;
+  tls_context_state(const tls_context_state&) = delete;
+  tls_context_state& operator=(const tls_context_state&) = delete;
+  ~tls_context_state() {
+    if (last_session != nullptr) SSL_SESSION_free(last_session);
+  }
+
+  void remember(SSL_SESSION* session, std::string_view server_name) {
+    std::lock_guard lock(session_lock);
+    if (last_session != nullptr) SSL_SESSION_free(last_session);
+    last_session = session;
+    last_server_name.assign(server_name);
+  }
+  void forget() {
+    std::lock_guard lock(session_lock);
+    if (last_session != nullptr) SSL_SESSION_free(last_session);
+    last_session = nullptr;
+    last_server_name.clear();
+  }
+  /// Offers the remembered session to `ssl` when it was made with the same server.
+  void offer(SSL* ssl, std::string_view server_name) {
+    std::lock_guard lock(session_lock);
+    if (last_session != nullptr && last_server_name == server_name) SSL_set_session(ssl, last_session);
+  }
+};
+
+inline void free_tls_context_state(void*, void* state, CRYPTO_EX_DATA*, int, long, void*) {
+  delete static_cast<tls_context_state*>(state);
+}
+
+inline int tls_context_state_index() {
+  static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, &free_tls_context_state);
+  return index;
+}
+
+inline tls_context_state* context_state(const SSL_CTX* ctx) {
+  return static_cast<tls_context_state*>(SSL_CTX_get_ex_data(ctx, tls_context_state_index()));
+}
+
+/// One queued OpenSSL error as words: its reason, and the detail OpenSSL attached, if any.
+inline std::string openssl_error_words(unsigned long code, const char* detail) {
+  std::string text;
+  if (const char* reason = ERR_reason_error_string(code)) {
+    text = reason;
+  } else {
+    char buffer[256];
+    ERR_error_string_n(code, buffer, sizeof buffer);
+    text = buffer;
+  }
+  if (detail != nullptr && *detail != '\0') text.append(" (").append(detail).append(")");
+  return text;
+}
+
+/// The oldest error on this thread's OpenSSL queue as words (the oldest from library
+/// `preferred` when there is one: the record layer's "decryption failed or bad record mac"
+/// says more than the provider's "cipher operation failed" beneath it), and the queue emptied.
+inline std::string take_openssl_error(int preferred = 0) {
+  std::string text;
+  bool took_preferred = false;
+  for (;;) {
+    const char* detail = nullptr;
+    int flags = 0;
+    const unsigned long code = ERR_peek_error_all(nullptr, nullptr, nullptr, &detail, &flags);
+    if (code == 0) break;
+    const bool is_preferred = preferred != 0 && ERR_GET_LIB(code) == preferred;
+    if (text.empty() || (is_preferred && !took_preferred)) {
+      text = openssl_error_words(code, (flags & ERR_TXT_STRING) ? detail : nullptr);
+      took_preferred = is_preferred;
+    }
+    ERR_get_error();
+  }
+  return text.empty() ? std::string("unknown error") : text;
+}
+
+/// "http/1.1,h2" -> "\x08http/1.1\x02h2" (RFC 7301 wire format), or the entry that cannot be.
+inline or_error<std::string> alpn_wire_format(std::string_view list) {
+  std::string wire;
+  while (!list.empty()) {
+    const std::size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view{} : list.substr(comma + 1);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (name.empty() || name.size() > 255)
+      return or_error<std::string>::failure("TLS: bad ALPN protocol name '" + std::string(name) + "'");
+    wire += char(name.size());
+    wire += name;
+  }
+  return wire;
+}
+
+/// Applies the version bounds and the ALPN list every context shares, and gives it its state.
+inline or_error<bool> configure_common(SSL_CTX* ctx, tls_version min, tls_version max, std::string_view alpn,
+                                       bool is_server) {
+  using result = or_error<bool>;
+  if (min != tls_version::any && SSL_CTX_set_min_proto_version(ctx, int(min)) != 1)
+    return result::failure("TLS: cannot set the minimum version: " + take_openssl_error());
+  if (max != tls_version::any && SSL_CTX_set_max_proto_version(ctx, int(max)) != 1)
+    return result::failure("TLS: cannot set the maximum version: " + take_openssl_error());
+  if (min != tls_version::any && max != tls_version::any && int(min) > int(max))
+    return result::failure("TLS: the minimum version is above the maximum");
+  // Renegotiation would make a read want to write in the middle of a stream; nobody needs it.
+  SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION);
+  auto wire = alpn_wire_format(alpn);
+  if (!wire) return result::failure(wire.error());
+  auto* state = new tls_context_state;
+  if (SSL_CTX_set_ex_data(ctx, tls_context_state_index(), state) != 1) {
+    delete state;
+    return result::failure("TLS: out of memory");
+  }
+  if (!wire->empty() && !is_server &&
+      SSL_CTX_set_alpn_protos(ctx, reinterpret_cast<const unsigned char*>(wire->data()), unsigned(wire->size())) != 0)
+    return result::failure("TLS: cannot set ALPN: " + take_openssl_error());
+  state->alpn_wire = std::move(*wire);
+  return true;
+}
+
+/// Why a file cannot be opened, before OpenSSL's less direct words about it.
+inline std::string unreadable_file_reason(const std::string& path) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return std::strerror(errno);
+  std::fclose(file);
+  return {};
+}
+
+/// Owns one SSL_CTX reference.
+class ssl_ctx_handle {
+ public:
+  ssl_ctx_handle() noexcept = default;
+  explicit ssl_ctx_handle(SSL_CTX* ctx) noexcept : ctx_(ctx) {}
+  ssl_ctx_handle(ssl_ctx_handle&& other) noexcept : ctx_(std::exchange(other.ctx_, nullptr)) {}
+  ssl_ctx_handle& operator=(ssl_ctx_handle&& other) noexcept {
+    if (this != &other) {
+      reset();
+      ctx_ = std::exchange(other.ctx_, nullptr);
+    }
+    return *this;
+  }
+  ssl_ctx_handle(const ssl_ctx_handle&) = delete;
+  ssl_ctx_handle& operator=(const ssl_ctx_handle&) = delete;
+  ~ssl_ctx_handle() { reset(); }
+
+  SSL_CTX* get() const noexcept { return ctx_; }
+  void reset() noexcept {
+    if (ctx_ != nullptr) SSL_CTX_free(std::exchange(ctx_, nullptr));
+  }
+
+ private:
+  SSL_CTX* ctx_ = nullptr;
+};
+
+}  // namespace detail
+
+/// A client's TLS configuration (an SSL_CTX): trust, ALPN, versions, and the last session so a
+/// reconnect to the same server resumes. Movable; sessions started from it keep what they need
+/// alive, so it may die before them. Safe to share between threads.
+class tls_client_context {
+ public:
+  tls_client_context() noexcept = default;
+
+  /// Builds a context; a CA file that cannot be read or holds no certificate is a clear error.
+  static or_error<tls_client_context> create(const tls_client_options& options) {
+    using result = or_error<tls_client_context>;
+    tls_client_context made;
+    made.ctx_ = detail::ssl_ctx_handle(SSL_CTX_new(TLS_client_method()));
+    SSL_CTX* ctx = made.ctx_.get();
+    if (ctx == nullptr) return result::failure("TLS: cannot create a client context: " + detail::take_openssl_error());
+    if (auto common = detail::configure_common(ctx, options.min_version, options.max_version, options.alpn, false);
+        !common)
+      return result::failure(common.error());
+    made.verifies_ = !options.insecure;
+    if (!options.insecure) {
+      SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
+      if (!options.ca_file.empty()) {
+        if (auto why = detail::unreadable_file_reason(options.ca_file); !why.empty())
+          return result::failure("TLS: cannot read CA file '" + options.ca_file + "': " + why);
+        if (SSL_CTX_load_verify_locations(ctx, options.ca_file.c_str(), nullptr) != 1)
+          return result::failure("TLS: no usable certificate in CA file '" + options.ca_file +
+                                 "': " + detail::take_openssl_error());
+      } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+        return result::failure("TLS: cannot load the system's trusted certificates: " + detail::take_openssl_error());
+      }
+    }
+    // Sessions are kept by the callback (one per context), not in OpenSSL's internal store.
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(ctx, &tls_client_context::on_new_session);
+    return made;
+  }
+
+  SSL_CTX* native() const noexcept { return ctx_.get(); }
+  explicit operator bool() const noexcept { return ctx_.get() != nullptr; }
+  /// False when built with `insecure`.
+  bool verifies() const noexcept { return verifies_; }
+  /// Handshakes that resumed a session / that did not, over every session of this context.
+  std::uint64_t resumptions() const noexcept {
+    auto* s = state();
+    return s == nullptr ? 0 : s->resumptions.load(std::memory_order_relaxed);
+  }
+  std::uint64_t full_handshakes() const noexcept {
+    auto* s = state();
+    return s == nullptr ? 0 : s->full_handshakes.load(std::memory_order_relaxed);
+  }
+  /// Drops the remembered session: the next connection does a full handshake.
+  void forget_session() noexcept {
+    if (auto* s = state()) s->forget();
+  }
+
+ private:
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);  // defined after tls_session
+  detail::tls_context_state* state() const noexcept {
+    return ctx_.get() == nullptr ? nullptr : detail::context_state(ctx_.get());
+  }
+
+  detail::ssl_ctx_handle ctx_;
+  bool verifies_ = true;
+};
+
+/// A server's TLS configuration: certificate and key, ALPN selection (http/1.1 by default), and
+/// resumption through OpenSSL's session cache and tickets (TLS 1.2 and 1.3).
+class tls_server_context {
+ public:
+  tls_server_context() noexcept = default;
+
+  static or_error<tls_server_context> create(const tls_server_options& options) {
+    using result = or_error<tls_server_context>;
+    tls_server_context made;
+    made.ctx_ = detail::ssl_ctx_handle(SSL_CTX_new(TLS_server_method()));
+    SSL_CTX* ctx = made.ctx_.get();
+    if (ctx == nullptr) return result::failure("TLS: cannot create a server context: " + detail::take_openssl_error());
+    if (auto common = detail::configure_common(ctx, options.min_version, options.max_version, options.alpn, true);
+        !common)
+      return result::failure(common.error());
+    if (auto why = detail::unreadable_file_reason(options.cert_file); !why.empty())
+      return result::failure("TLS: cannot read certificate file '" + options.cert_file + "': " + why);
+    if (SSL_CTX_use_certificate_chain_file(ctx, options.cert_file.c_str()) != 1)
+      return result::failure("TLS: no usable certificate in '" + options.cert_file + "': " + detail::take_openssl_error());
+    if (auto why = detail::unreadable_file_reason(options.key_file); !why.empty())
+      return result::failure("TLS: cannot read key file '" + options.key_file + "': " + why);
+    const std::string mismatch =
+        "TLS: the key in '" + options.key_file + "' does not match the certificate in '" + options.cert_file + "'";
+    if (SSL_CTX_use_PrivateKey_file(ctx, options.key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+      if (const unsigned long code = ERR_peek_error();
+          ERR_GET_LIB(code) == ERR_LIB_X509 && ERR_GET_REASON(code) == X509_R_KEY_VALUES_MISMATCH) {
+        ERR_clear_error();
+        return result::failure(mismatch);
+      }
+      return result::failure("TLS: no usable private key in '" + options.key_file + "': " + detail::take_openssl_error());
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+      ERR_clear_error();
+      return result::failure(mismatch);
+    }
+    static constexpr unsigned char id_context[] = "uring_cannon";
+    SSL_CTX_set_session_id_context(ctx, id_context, sizeof id_context - 1);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    if (!detail::context_state(ctx)->alpn_wire.empty()) SSL_CTX_set_alpn_select_cb(ctx, &select_alpn, nullptr);
+    // Acknowledging SNI is what makes OpenSSL keep the name with a TLS 1.2 session, so a resumed
+    // connection still reports the name it was made for.
+    SSL_CTX_set_tlsext_servername_callback(ctx, &accept_server_name);
+    return made;
+  }
+
+  SSL_CTX* native() const noexcept { return ctx_.get(); }
+  explicit operator bool() const noexcept { return ctx_.get() != nullptr; }
+
+ private:
+  /// Picks the first of our protocols the client offers; none in common: no ALPN in the answer.
+  static int select_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_length, const unsigned char* offered,
+                         unsigned offered_length, void*) {
+    const std::string& ours = detail::context_state(SSL_get_SSL_CTX(ssl))->alpn_wire;
+    unsigned char* chosen = nullptr;
+    if (SSL_select_next_proto(&chosen, out_length, reinterpret_cast<const unsigned char*>(ours.data()),
+                              unsigned(ours.size()), offered, offered_length) != OPENSSL_NPN_NEGOTIATED)
+      return SSL_TLSEXT_ERR_NOACK;
+    *out = chosen;
+    return SSL_TLSEXT_ERR_OK;
+  }
+
+  /// Any name is fine: one certificate serves them all.
+  static int accept_server_name(SSL*, int*, void*) { return SSL_TLSEXT_ERR_OK; }
+
+  detail::ssl_ctx_handle ctx_;
+};
+
+/// What handshake() reached.
+enum class tls_handshake_status {
+  done,     ///< established: data may flow
+  want_io,  ///< send pending_ciphertext(), then feed what the peer answers, and call again
+  failed,   ///< error_text() says why; pending_ciphertext() may still hold an alert worth sending
+};
+
+enum class tls_read_status {
+  data,         ///< `size` plaintext bytes were written to the buffer
+  would_block,  ///< no complete record buffered: feed more ciphertext
+  closed,       ///< the peer sent close_notify
+  error,        ///< error_text() says why (an alert received, a bad record, a truncated stream)
+};
+
+struct tls_read_result {
+  tls_read_status status;
+  std::size_t size = 0;
+};
+
+/// One TLS connection as a byte transformer: ciphertext in through feed_ciphertext(), out through
+/// pending_ciphertext() / consume_ciphertext(); plaintext in through write_plaintext(), out
+/// through read_plaintext(). It performs no I/O. Movable; not thread-safe (one per connection).
+///
+/// In steady state it allocates nothing itself: the outgoing buffer and OpenSSL's BIO buffers
+/// keep their capacity from one record to the next, and restarting a session for the next
+/// connection keeps the outgoing buffer too.
+class tls_session {
+ public:
+  tls_session() noexcept = default;
+  tls_session(tls_session&& other) noexcept { take(other); }
+  tls_session& operator=(tls_session&& other) noexcept {
+    if (this != &other) {
+      release();
+      take(other);
+    }
+    return *this;
+  }
+  tls_session(const tls_session&) = delete;
+  tls_session& operator=(const tls_session&) = delete;
+  ~tls_session() { release(); }
+
+  /// (Re)starts this object as the client end of a new connection to `server_name` (a host name
+  /// or an IP address): SNI for names, the certificate checked against the name or address
+  /// unless the context is insecure, and the context's last session for that server offered.
+  or_error<bool> start_client(const tls_client_context& ctx, std::string_view server_name) {
+    if (auto made = start(ctx.native()); !made) return made;
+    SSL_set_connect_state(ssl_);
+    server_name_.assign(server_name);
+    const bool is_address = is_ip_literal(server_name_);
+    if (!is_address && !server_name_.empty() && SSL_set_tlsext_host_name(ssl_, server_name_.c_str()) != 1)
+      return fail_start("TLS: bad server name '" + server_name_ + "': " + detail::take_openssl_error());
+    if (ctx.verifies()) {
+      if (server_name_.empty()) return fail_start("TLS: a server name is needed to verify its certificate");
+      const bool set = is_address ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl_), unbracketed(server_name_).c_str()) == 1
+                                  : SSL_set1_host(ssl_, server_name_.c_str()) == 1;
+      if (!set) return fail_start("TLS: cannot verify against '" + server_name_ + "': " + detail::take_openssl_error());
+      SSL_set_hostflags(ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
+    detail::context_state(ctx.native())->offer(ssl_, server_name_);
+    return true;
+  }
+
+  /// (Re)starts this object as the server end of a new connection.
+  or_error<bool> start_server(const tls_server_context& ctx) {
+    if (auto made = start(ctx.native()); !made) return made;
+    SSL_set_accept_state(ssl_);
+    return true;
+  }
+
+  /// Advances the handshake with the ciphertext fed so far.
+  tls_handshake_status handshake() {
+    if (ssl_ == nullptr || failed_) return tls_handshake_status::failed;
+    ERR_clear_error();  // SSL_get_error reads the thread's queue: start from an empty one
+    const int r = SSL_do_handshake(ssl_);
+    if (r == 1) {
+      note_established();
+      return tls_handshake_status::done;
+    }
+    const int error = SSL_get_error(ssl_, r);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return tls_handshake_status::want_io;
+    fail(error);
+    return tls_handshake_status::failed;
+  }
+  bool handshake_done() const noexcept { return ssl_ != nullptr && established(); }
+
+  /// Hands bytes received from the socket to TLS (copied: the receive buffer can go back at once).
+  void feed_ciphertext(std::span<const std::byte> bytes) {
+    if (ssl_ == nullptr || bytes.empty()) return;
+    std::size_t written = 0;
+    if (BIO_write_ex(incoming_, bytes.data(), bytes.size(), &written) != 1 || written != bytes.size())
+      fail_with("TLS: out of memory buffering received bytes");
+  }
+
+  /// The peer closed its side of the socket: what is buffered is all there will be. A stream
+  /// that ends without close_notify then reads as an error (a truncation), after its data.
+  void feed_end_of_stream() {
+    if (ssl_ != nullptr) BIO_set_mem_eof_return(incoming_, 0);
+    end_of_stream_ = true;
+  }
+
+  /// The ciphertext waiting to be sent. The bytes stay put, unchanged, until consume_ciphertext()
+  /// covers them, so a send may point at them until it completes; later output waits behind
+  /// them and appears once they are consumed (call again after each consume).
+  std::span<const std::byte> pending_ciphertext() {
+    if (out_begin_ == out_end_) collect_output();
+    return {outgoing_.data() + out_begin_, out_end_ - out_begin_};
+  }
+
+  /// `n` bytes of pending_ciphertext() went out.
+  void consume_ciphertext(std::size_t n) noexcept { out_begin_ += std::min(n, out_end_ - out_begin_); }
+
+  /// Encrypts `plaintext` into the outgoing ciphertext (records of up to 16 KiB: a pipelined
+  /// batch of requests becomes one record). False on failure, with error_text() saying why.
+  bool write_plaintext(std::span<const std::byte> plaintext) {
+    if (ssl_ == nullptr || failed_) return false;
+    if (plaintext.empty()) return true;
+    ERR_clear_error();
+    std::size_t written = 0;
+    const int r = SSL_write_ex(ssl_, plaintext.data(), plaintext.size(), &written);
+    if (r == 1 && written == plaintext.size()) return true;
+    const int error = SSL_get_error(ssl_, r);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)
+      fail_with("TLS: cannot send data before the handshake is done");
+    else
+      fail(error);
+    return false;
+  }
+  bool write_plaintext(std::string_view text) {
+    return write_plaintext(std::as_bytes(std::span<const char>(text.data(), text.size())));
+  }
+
+  /// Decrypts into `out` from the ciphertext fed so far (TLS 1.3 session tickets that arrive
+  /// after the handshake are taken in here too).
+  tls_read_result read_plaintext(std::span<std::byte> out) {
+    if (ssl_ == nullptr || failed_) return {tls_read_status::error};
+    if (out.empty()) return {tls_read_status::would_block};
+    ERR_clear_error();
+    std::size_t got = 0;
+    const int r = SSL_read_ex(ssl_, out.data(), out.size(), &got);
+    if (r == 1) {
+      note_established();  // a read may have run the handshake itself
+      return {tls_read_status::data, got};
+    }
+    const int error = SSL_get_error(ssl_, r);
+    if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE) return {tls_read_status::would_block};
+    if (error == SSL_ERROR_ZERO_RETURN) return {tls_read_status::closed};
+    fail(error);
+    return {tls_read_status::error};
+  }
+
+  /// Queues close_notify (send pending_ciphertext() afterwards).
+  bool write_close_notify() {
+    if (ssl_ == nullptr || failed_) return false;
+    ERR_clear_error();
+    const int r = SSL_shutdown(ssl_);
+    if (r >= 0) return true;
+    fail(SSL_get_error(ssl_, r));
+    return false;
+  }
+
+  /// True when the handshake resumed an earlier session (no certificate exchange).
+  bool session_reused() const noexcept { return ssl_ != nullptr && SSL_session_reused(ssl_) == 1; }
+  /// The protocol ALPN settled on ("http/1.1"), empty when none was.
+  std::string_view negotiated_alpn() const noexcept {
+    if (ssl_ == nullptr) return {};
+    const unsigned char* name = nullptr;
+    unsigned length = 0;
+    SSL_get0_alpn_selected(ssl_, &name, &length);
+    return name == nullptr ? std::string_view{} : std::string_view(reinterpret_cast<const char*>(name), length);
+  }
+  /// "TLSv1.2", "TLSv1.3".
+  std::string_view protocol_version() const noexcept { return ssl_ == nullptr ? "" : SSL_get_version(ssl_); }
+  /// The cipher suite in OpenSSL's naming ("TLS_AES_256_GCM_SHA384"), empty before the handshake.
+  std::string_view cipher() const noexcept {
+    const char* name = ssl_ == nullptr ? nullptr : SSL_get_cipher_name(ssl_);
+    return name == nullptr || std::strcmp(name, "(NONE)") == 0 ? std::string_view{} : std::string_view(name);
+  }
+  /// The SNI name: the one sent (client) or the one received (server); empty when none.
+  std::string_view server_name() const noexcept {
+    const char* name = ssl_ == nullptr ? nullptr : SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name);
+    return name == nullptr ? std::string_view{} : std::string_view(name);
+  }
+  /// Why the session failed, e.g. "TLS: certificate verify failed: self-signed certificate" or
+  /// "TLS: received fatal alert: handshake failure"; empty while nothing failed.
+  const std::string& error_text() const noexcept { return error_; }
+  bool failed() const noexcept { return failed_; }
+  SSL* native() const noexcept { return ssl_; }
+
+ private:
+  friend class tls_client_context;
+
+  or_error<bool> start(SSL_CTX* ctx) {
+    using result = or_error<bool>;
+    release_ssl();
+    failed_ = false;
+    counted_ = false;
+    end_of_stream_ = false;
+    received_alert_ = -1;
+    error_.clear();
+    out_begin_ = out_end_ = 0;
+    if (ctx == nullptr) return fail_start("TLS: the context was not created");
+    ERR_clear_error();
+    ssl_ = SSL_new(ctx);
+    BIO* in = BIO_new(BIO_s_mem());
+    BIO* out = BIO_new(BIO_s_mem());
+    if (ssl_ == nullptr || in == nullptr || out == nullptr) {
+      BIO_free(in);
+      BIO_free(out);
+      return fail_start("TLS: cannot create a session: " + detail::take_openssl_error());
+    }
+    // An empty incoming BIO means "wait for more", not end of stream, until told otherwise.
+    BIO_set_mem_eof_return(in, -1);
+    SSL_set_bio(ssl_, in, out);  // the SSL owns both from here
+    incoming_ = in;
+    outgoing_bio_ = out;
+    SSL_set_app_data(ssl_, this);
+    SSL_set_info_callback(ssl_, &tls_session::on_info);
+    return result(true);
+  }
+
+  /// A start that went wrong leaves the session failed, so nothing runs unverified by mistake.
+  or_error<bool> fail_start(std::string message) {
+    fail_with(message);
+    return or_error<bool>::failure(std::move(message));
+  }
+
+  /// Moves what OpenSSL wrote into our buffer, which keeps its capacity across records.
+  void collect_output() {
+    out_begin_ = out_end_ = 0;
+    if (ssl_ == nullptr) return;
+    const std::size_t waiting = BIO_ctrl_pending(outgoing_bio_);
+    if (waiting == 0) return;
+    if (outgoing_.size() < waiting) outgoing_.resize(std::max(waiting, 2 * outgoing_.size()));
+    std::size_t got = 0;
+    if (BIO_read_ex(outgoing_bio_, outgoing_.data(), waiting, &got) == 1) out_end_ = got;
+  }
+
+  /// True once the handshake has completed (post-handshake messages do not undo it).
+  bool established() const noexcept { return counted_ || SSL_is_init_finished(ssl_); }
+
+  void note_established() {
+    if (counted_) return;
+    counted_ = true;
+    if (SSL_is_server(ssl_)) return;
+    auto* state = detail::context_state(SSL_get_SSL_CTX(ssl_));
+    (session_reused() ? state->resumptions : state->full_handshakes).fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void fail(int ssl_error) { fail_with(describe(ssl_error)); }
+  void fail_with(std::string message) {
+    if (!failed_) error_ = std::move(message);
+    failed_ = true;
+    ERR_clear_error();
+  }
+
+  std::string describe(int ssl_error) const {
+    if (received_alert_ >= 0)
+      return std::string("TLS: received fatal alert: ") + SSL_alert_desc_string_long(received_alert_);
+    const unsigned long code = ERR_peek_error();
+    const int reason = ERR_GET_REASON(code);
+    if (code != 0 && ERR_GET_LIB(code) == ERR_LIB_SSL && reason == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+      const long verdict = SSL_get_verify_result(ssl_);
+      return std::string("TLS: certificate verify failed: ") + X509_verify_cert_error_string(verdict);
+    }
+    if ((code != 0 && ERR_GET_LIB(code) == ERR_LIB_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
+        (code == 0 && ssl_error == SSL_ERROR_SYSCALL && end_of_stream_)) {
+      return established() ? "TLS: the peer closed the connection without close_notify"
+                                        : "TLS: the peer closed the connection during the handshake";
+    }
+    if (code == 0 && ssl_error == SSL_ERROR_SYSCALL) return "TLS: unexpected end of stream";
+    return "TLS: " + detail::take_openssl_error(ERR_LIB_SSL);
+  }
+
+  /// Remembers the first fatal alert the peer sends, to name it in error_text().
+  static void on_info(const SSL* ssl, int where, int value) {
+    if ((where & SSL_CB_READ_ALERT) != SSL_CB_READ_ALERT || (value >> 8) != SSL3_AL_FATAL) return;
+    auto* self = static_cast<tls_session*>(SSL_get_app_data(ssl));
+    if (self != nullptr && self->received_alert_ < 0) self->received_alert_ = value;
+  }
+
+  static bool is_ip_literal(const std::string& name) {
+    unsigned char address[sizeof(in6_addr)];
+    const std::string bare = unbracketed(name);
+    return inet_pton(AF_INET, bare.c_str(), address) == 1 || inet_pton(AF_INET6, bare.c_str(), address) == 1;
+  }
+  static std::string unbracketed(const std::string& name) {
+    if (name.size() >= 2 && name.front() == '[' && name.back() == ']') return name.substr(1, name.size() - 2);
+    return name;
+  }
+
+  void take(tls_session& other) noexcept {
+    ssl_ = std::exchange(other.ssl_, nullptr);
+    incoming_ = std::exchange(other.incoming_, nullptr);
+    outgoing_bio_ = std::exchange(other.outgoing_bio_, nullptr);
+    outgoing_ = std::move(other.outgoing_);
+    out_begin_ = std::exchange(other.out_begin_, 0);
+    out_end_ = std::exchange(other.out_end_, 0);
+    server_name_ = std::move(other.server_name_);
+    error_ = std::move(other.error_);
+    received_alert_ = other.received_alert_;
+    failed_ = other.failed_;
+    counted_ = other.counted_;
+    end_of_stream_ = other.end_of_stream_;
+    if (ssl_ != nullptr) SSL_set_app_data(ssl_, this);  // the callbacks find the session here
+  }
+  void release_ssl() noexcept {
+    if (ssl_ == nullptr) return;
+    // OpenSSL marks the session of a connection freed without close_notify as not resumable (a
+    // cut it did not see coming might be an attack). Here the application ends the connection on
+    // purpose (a reconnect after N requests, say), so an intact one keeps its session; a failed
+    // one does not.
+    if (!failed_ && established()) SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
+    SSL_free(std::exchange(ssl_, nullptr));  // frees both BIOs
+    incoming_ = outgoing_bio_ = nullptr;
+  }
+  void release() noexcept { release_ssl(); }
+
+  SSL* ssl_ = nullptr;
+  BIO* incoming_ = nullptr;      ///< ciphertext from the peer, read by OpenSSL
+  BIO* outgoing_bio_ = nullptr;  ///< ciphertext for the peer, written by OpenSSL
+  std::vector<std::byte> outgoing_;  ///< the bytes handed out by pending_ciphertext()
+  std::size_t out_begin_ = 0, out_end_ = 0;
+  std::string server_name_;
+  std::string error_;
+  int received_alert_ = -1;
+  bool failed_ = false;
+  bool counted_ = false;
+  bool end_of_stream_ = false;
+};
+
+inline int tls_client_context::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* owner = static_cast<tls_session*>(SSL_get_app_data(ssl));
+  auto* state = detail::context_state(SSL_get_SSL_CTX(ssl));
+  if (owner == nullptr || state == nullptr) return 0;  // not ours to keep: OpenSSL frees it
+  state->remember(session, owner->server_name_);
+  return 1;  // we hold the reference now
+}
+
+/// True when this kernel offers the "tls" upper-layer protocol (kTLS), per
+/// /proc/sys/net/ipv4/tcp_available_ulp. Informational: this library encrypts in user space.
+inline bool kernel_tls_available() {
+  std::FILE* file = std::fopen("/proc/sys/net/ipv4/tcp_available_ulp", "r");
+  if (file == nullptr) return false;
+  char line[256] = {};
+  const bool read = std::fgets(line, sizeof line, file) != nullptr;
+  std::fclose(file);
+  if (!read) return false;
+  std::string_view rest(line);
+  while (!rest.empty()) {
+    const std::size_t end = rest.find_first_of(" \t\n");
+    if (rest.substr(0, end) == "tls") return true;
+    if (end == std::string_view::npos) break;
+    rest.remove_prefix(end + 1);
+  }
+  return false;
+}
+
+}  // namespace uring_cannon
+
+#include <cerrno>
+#include <chrono>
+#include <cstddef>
+#include <span>
+#include <string>
+
+namespace uring_cannon {
+
+namespace detail {
+
+/// Hands one received chunk to the session: its bytes, or the end of the stream.
+inline void feed_received(tls_session& session, const buffer_lease& chunk) {
+  if (chunk.empty()) session.feed_end_of_stream();
+  else session.feed_ciphertext(chunk.bytes());
+}
+
+/// Plaintext already decrypted, or a definite end: what a receive returns without waiting.
+inline bool read_buffered(tls_session& session, std::span<std::byte> plaintext, io_result<std::size_t>& out) {
+  const tls_read_result r = session.read_plaintext(plaintext);
+  switch (r.status) {
+    case tls_read_status::data: out = r.size; return true;
+    case tls_read_status::closed: out = std::size_t(0); return true;
+    case tls_read_status::error: out = io_result<std::size_t>::failure(EPROTO); return true;
+    case tls_read_status::would_block: return false;
+  }
+  return false;
+}
+
+}  // namespace detail
+
+/// Sends all the ciphertext the session has queued (handshake messages, records, alerts); the
+/// result is the byte count sent.
+inline task<io_result<std::size_t>> tls_flush(scheduler& s, int fd, tls_session& session) {
+  std::size_t total = 0;
+  for (auto out = session.pending_ciphertext(); !out.empty(); out = session.pending_ciphertext()) {
+    auto sent = co_await send_all(s, fd, out);
+    if (!sent) co_return sent;
+    session.consume_ciphertext(*sent);
+    total += *sent;
+  }
+  co_return total;
+}
+
+/// Runs the handshake on `fd` (connected; `session` started as client or server), receiving
+/// into `buffers`. With a `timeout`, the whole handshake must finish within it. The error is
+/// the session's words ("TLS: certificate verify failed: ...") or the socket's.
+inline task<or_error<bool>> tls_handshake(scheduler& s, int fd, tls_session& session, buffer_ring& buffers,
+                                          std::chrono::nanoseconds timeout = std::chrono::nanoseconds(-1)) {
+  using result = or_error<bool>;
+  const bool bounded = timeout.count() >= 0;
+  const auto deadline = clock::now() + (bounded ? timeout : std::chrono::nanoseconds::zero());
+  for (;;) {
+    const tls_handshake_status status = session.handshake();
+    auto sent = co_await tls_flush(s, fd, session);  // our flight, or the alert that explains a failure
+    if (status == tls_handshake_status::failed) co_return result::failure(session.error_text());
+    if (!sent) co_return result::failure("TLS handshake: send failed: " + error_message(sent.error()));
+    if (status == tls_handshake_status::done) co_return true;
+    io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
+    if (bounded) chunk = co_await recv(s, fd, buffers).with_timeout(deadline - clock::now());
+    else chunk = co_await recv(s, fd, buffers);
+    if (!chunk && chunk.error() == ETIME) co_return result::failure("TLS handshake timed out");
+    if (!chunk) co_return result::failure("TLS handshake: receive failed: " + error_message(chunk.error()));
+    detail::feed_received(session, *chunk);
+  }
+}
+
+/// Encrypts `plaintext` (one record per 16 KiB) and sends it; the result is plaintext.size().
+inline task<io_result<std::size_t>> tls_send(scheduler& s, int fd, tls_session& session,
+                                             std::span<const std::byte> plaintext) {
+  if (!session.write_plaintext(plaintext)) co_return io_result<std::size_t>::failure(EPROTO);
+  auto sent = co_await tls_flush(s, fd, session);
+  if (!sent) co_return sent;
+  co_return plaintext.size();
+}
+
+/// Receives plaintext into `plaintext` through a multishot receive: the byte count, 0 once the
+/// peer sent close_notify, EPROTO on a TLS failure (an alert, a bad record, or a stream cut
+/// without close_notify), or the socket's error.
+inline task<io_result<std::size_t>> tls_recv(tls_session& session, recv_stream& incoming,
+                                             std::span<std::byte> plaintext) {
+  io_result<std::size_t> out = std::size_t(0);
+  while (!detail::read_buffered(session, plaintext, out)) {
+    auto chunk = co_await incoming.next();
+    if (!chunk) co_return io_result<std::size_t>::failure(chunk.error());
+    detail::feed_received(session, *chunk);
+  }
+  co_return out;
+}
+
+/// The same with one single-shot receive per chunk, into `buffers`.
+inline task<io_result<std::size_t>> tls_recv(scheduler& s, int fd, tls_session& session, buffer_ring& buffers,
+                                             std::span<std::byte> plaintext) {
+  io_result<std::size_t> out = std::size_t(0);
+  while (!detail::read_buffered(session, plaintext, out)) {
+    auto chunk = co_await recv(s, fd, buffers);
+    if (!chunk) co_return io_result<std::size_t>::failure(chunk.error());
+    detail::feed_received(session, *chunk);
+  }
+  co_return out;
+}
+
+}  // namespace uring_cannon
+#endif
 
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -4994,16 +5840,20 @@ class message_decoder {
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace uring_cannon::test_server {
@@ -5061,6 +5911,9 @@ struct thread_context {
   buffer_ring& buffers;
   request_counters& counters;
   unsigned thread_index = 0;
+#ifdef URING_CANNON_WITH_TLS
+  const tls_server_context* tls = nullptr;  ///< set: every connection speaks TLS first
+#endif
 };
 
 /// The 64 characters a /bin or /chunked body cycles through: byte i is body_alphabet[i % 64].
@@ -5275,12 +6128,31 @@ class session {
   enum class route : std::uint8_t { echo, health, stats, bin, chunked, upload, status, delay, websocket, not_found };
 
   void on_head() {
-    route_ = classify(parser_.path());
-    head_only_ = parser_.method() == "HEAD";
+    method_ = parser_.method();
+    target_ = parser_.target();
+    head_held_ = parser_.has_body();
+    if (head_held_) hold_head();
+    route_ = classify(path());
+    head_only_ = method_ == "HEAD";
     if (route_ == route::echo) start_echo();
     // A client that waits for permission to send its body gets it at the end of this batch.
     if (parser_.expects_continue() && parser_.has_body() && parser_.version_minor() >= 1)
       out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+  }
+
+  // The head's views point into the receive that carried it. A request with a body completes
+  // in a later receive, by which time that memory may hold other bytes (a provided buffer given
+  // back, the TLS plaintext buffer refilled): what respond() reads of the head is copied first.
+  void hold_head() {
+    held_head_.assign(method_).append(target_);
+    const std::size_t method_size = method_.size();
+    method_ = std::string_view(held_head_).substr(0, method_size);
+    target_ = std::string_view(held_head_).substr(method_size);
+  }
+  std::string_view path() const noexcept { return target_.substr(0, target_.find('?')); }
+  std::string_view query() const noexcept {
+    const std::size_t mark = target_.find('?');
+    return mark == std::string_view::npos ? std::string_view{} : target_.substr(mark + 1);
   }
 
   static route classify(std::string_view path) noexcept {
@@ -5324,7 +6196,7 @@ class session {
       case route::chunked:
         return respond_chunked();
       case route::upload:
-        if (parser_.method() != "POST" && parser_.method() != "PUT") {
+        if (method_ != "POST" && method_ != "PUT") {
           write_text(405, "/upload takes POST or PUT", "text/plain", "Allow: POST, PUT\r\n");
         } else {
           char digits[24];
@@ -5335,7 +6207,7 @@ class session {
       case route::status:
         return respond_status();
       case route::delay: {
-        const auto ms = uring_cannon::detail::parse_decimal(parser_.path().substr(7), 60'000);
+        const auto ms = uring_cannon::detail::parse_decimal(path().substr(7), 60'000);
         if (!ms) {
           write_text(400, "bad /delay/{ms}: a number of milliseconds up to 60000");
           return next::read_more;
@@ -5422,18 +6294,18 @@ class session {
   // ---- bodies ----------------------------------------------------------------------------------------
 
   next respond_bin() {
-    const auto size = detail::parse_size(parser_.path().substr(5), std::uint64_t(1) << 40);
+    const auto size = detail::parse_size(path().substr(5), std::uint64_t(1) << 40);
     if (!size) {
       write_text(400, "bad /bin/{size}: a byte count with an optional K, M or G suffix, up to 1T");
       return next::read_more;
     }
-    const auto flag = detail::query_parameter(parser_.query(), "chunked");
+    const auto flag = detail::query_parameter(query(), "chunked");
     const bool chunked = flag && (*flag == "true" || *flag == "1") && parser_.version_minor() >= 1;
     return send_body(*size, chunked ? detail::bin_chunk : detail::body_piece, chunked, std::chrono::milliseconds(0));
   }
 
   next respond_chunked() {
-    const std::string_view path = parser_.path();
+    const std::string_view path = this->path();
     std::uint64_t count = 1;
     if (path.size() > 9) {
       const auto parsed = uring_cannon::detail::parse_decimal(path.substr(9), 10'000'000);
@@ -5441,12 +6313,12 @@ class session {
       count = *parsed;
     }
     std::uint64_t size = 64, delay = 0;
-    if (const auto text = detail::query_parameter(parser_.query(), "size")) {
+    if (const auto text = detail::query_parameter(query(), "size")) {
       const auto parsed = detail::parse_size(*text, 16u << 20);
       if (!parsed || *parsed == 0) return bad_request("bad size: 1 byte to 16M");
       size = *parsed;
     }
-    if (const auto text = detail::query_parameter(parser_.query(), "delay")) {
+    if (const auto text = detail::query_parameter(query(), "delay")) {
       const auto parsed = uring_cannon::detail::parse_decimal(*text, 60'000);
       if (!parsed) return bad_request("bad delay: milliseconds up to 60000");
       delay = *parsed;
@@ -5483,7 +6355,7 @@ class session {
   }
 
   next respond_status() {
-    const auto code = uring_cannon::detail::parse_decimal(parser_.path().substr(8), 999);
+    const auto code = uring_cannon::detail::parse_decimal(path().substr(8), 999);
     if (!code || *code < 100 || *code > 599) return bad_request("bad /status/{code}: 100 to 599");
     const int status = int(*code);
     if (status == 101) return bad_request("101 is only sent for a WebSocket upgrade: see /ws");
@@ -5507,8 +6379,10 @@ class session {
   }
 
   next respond_upgrade() {
+    // Its headers are not held past a body (a GET upgrade has none): one with a body is refused.
+    if (head_held_) return bad_request("a WebSocket upgrade request has no body");
     const auto upgrade = parser_.header("upgrade");
-    if (parser_.method() != "GET" || !upgrade) {
+    if (method_ != "GET" || !upgrade) {
       write_text(426, "/ws takes a WebSocket upgrade", "text/plain", "Upgrade: websocket\r\nConnection: Upgrade\r\n");
       return next::read_more;
     }
@@ -5528,19 +6402,157 @@ class session {
   http::request_parser parser_;
   std::string out_;
   std::string echo_;
+  std::string_view method_;  ///< the current request's, in its receive or in held_head_
+  std::string_view target_;
+  std::string held_head_;    ///< method and target of a request with a body
   route route_ = route::not_found;
+  bool head_held_ = false;
   bool head_only_ = false;
   bool keep_alive_ = true;
   pending_work pending_;
 };
 
-// ---- the coroutines around it ----------------------------------------------------------------------
+// ---- how a connection's bytes travel ---------------------------------------------------------------
+//
+// The coroutines below are written once over a transport, which moves the bytes the session reads
+// and writes. A transport provides:
+//   receive()          awaitable: the next received bytes as a string_view, valid until the next
+//                      receive(); nullopt at the end of the stream or on an error
+//   send(bytes)        awaitable: sends all of `bytes`; a result that is false on failure
+//   shutdown_output()  awaitable: ends the sending side (the peer sees end of stream)
+//   incoming()         the raw multishot receive, for draining before a close
+// plain_transport hands the operations' own awaitables through, so the plain path runs the same
+// code, with the same frames and copies, as before transports existed.
+
+/// A connection without TLS: received buffers are read in place, responses sent as they are.
+class plain_transport {
+ public:
+  static constexpr bool encrypted = false;
+
+  plain_transport(tcp_stream& conn, thread_context& context) : conn_(conn), incoming_(conn.receiver(context.buffers)) {}
+
+  /// The next chunk in place; the previous one goes back to the ring first.
+  auto receive() noexcept {
+    lease_.reset();  // the previous chunk is used up: its buffer goes back before the wait
+    using next_awaiter = decltype(incoming_.next());
+    struct awaiter {
+      plain_transport& self;
+      next_awaiter next;
+      bool await_ready() noexcept { return next.await_ready(); }
+      auto await_suspend(std::coroutine_handle<> waiter) { return next.await_suspend(waiter); }
+      std::optional<std::string_view> await_resume() noexcept {
+        auto chunk = next.await_resume();
+        if (!chunk || chunk->empty()) return std::nullopt;
+        self.lease_ = std::move(*chunk);
+        return self.lease_.chars();
+      }
+    };
+    return awaiter{*this, incoming_.next()};
+  }
+  /// `bytes` must stay put until the send completes, as for any send.
+  auto send(std::string_view bytes) noexcept { return conn_.send_all(bytes); }
+  auto shutdown_output() noexcept { return conn_.shutdown(SHUT_WR); }
+  recv_stream& incoming() noexcept { return incoming_; }
+
+ private:
+  tcp_stream& conn_;
+  recv_stream incoming_;
+  buffer_lease lease_;  ///< the chunk the latest receive() points into
+};
+
+#ifdef URING_CANNON_WITH_TLS
+/// A connection through TLS: ciphertext moves through the ring, the session reads decrypted bytes
+/// from a per-connection buffer, and what it sends is encrypted a slice at a time.
+class tls_transport {
+ public:
+  static constexpr bool encrypted = true;
+  /// Plaintext handed to the session per receive (one full TLS record).
+  static constexpr std::size_t plaintext_capacity = 16 * 1024;
+  /// Plaintext encrypted per send: a large body never becomes one large ciphertext buffer.
+  static constexpr std::size_t send_slice = 64 * 1024;
+  /// How long a client has to complete its handshake.
+  static constexpr std::chrono::seconds handshake_timeout{10};
+
+  tls_transport(tcp_stream& conn, thread_context& context)
+      : conn_(conn), context_(context), incoming_(conn.receiver(context.buffers)),
+        plaintext_(new char[plaintext_capacity]) {}
+
+  /// Runs the server side of the handshake; false when it failed or timed out (the alert that
+  /// explains a failure has been sent).
+  task<bool> handshake() {
+    if (context_.tls == nullptr || !session_.start_server(*context_.tls)) co_return false;
+    const auto done = co_await tls_handshake(context_.sched, conn_.fd(), session_, context_.buffers, handshake_timeout);
+    co_return done.ok();
+  }
+
+  /// Decrypts everything that has arrived, up to the buffer's size, so that requests pipelined
+  /// over several records are still answered in one batch. Waits for the socket only when no
+  /// complete record is buffered.
+  task<std::optional<std::string_view>> receive() {
+    std::size_t filled = 0;
+    for (;;) {
+      while (filled < plaintext_capacity) {
+        const tls_read_result r = session_.read_plaintext(
+            std::as_writable_bytes(std::span<char>(plaintext_.get() + filled, plaintext_capacity - filled)));
+        if (r.status == tls_read_status::data) {
+          filled += r.size;
+        } else if (r.status == tls_read_status::would_block || filled > 0) {
+          break;  // a close or an error after data reads again on the next receive()
+        } else {
+          // The end: answer the peer's close_notify, or send the alert that explains an error.
+          if (r.status == tls_read_status::closed) (void)session_.write_close_notify();
+          if (!session_.pending_ciphertext().empty()) (void)co_await tls_flush(context_.sched, conn_.fd(), session_);
+          co_return std::nullopt;
+        }
+      }
+      if (filled > 0) co_return std::string_view(plaintext_.get(), filled);
+      // Reading may have queued records of our own (a KeyUpdate answer): they go out before we wait.
+      if (!session_.pending_ciphertext().empty() && !co_await tls_flush(context_.sched, conn_.fd(), session_))
+        co_return std::nullopt;
+      auto chunk = co_await incoming_.next();
+      // No complete record is buffered, so an end of stream here ends the plaintext too.
+      if (!chunk || chunk->empty()) co_return std::nullopt;
+      session_.feed_ciphertext(chunk->bytes());
+    }
+  }
+
+  /// Encrypts and sends `bytes`, send_slice at a time; the result is bytes.size().
+  task<io_result<std::size_t>> send(std::string_view bytes) {
+    for (std::size_t done = 0; done < bytes.size();) {
+      const std::string_view slice = bytes.substr(done, send_slice);
+      if (!session_.write_plaintext(slice)) co_return io_result<std::size_t>::failure(EPROTO);
+      const auto sent = co_await tls_flush(context_.sched, conn_.fd(), session_);
+      if (!sent) co_return sent;
+      done += slice.size();
+    }
+    co_return bytes.size();
+  }
+
+  /// Sends close_notify (best effort: the TCP shutdown follows either way), then shuts down.
+  task<bool> shutdown_output() {
+    if (session_.write_close_notify()) (void)co_await tls_flush(context_.sched, conn_.fd(), session_);
+    co_return bool(co_await conn_.shutdown(SHUT_WR));
+  }
+
+  recv_stream& incoming() noexcept { return incoming_; }
+
+ private:
+  tcp_stream& conn_;
+  thread_context& context_;
+  recv_stream incoming_;
+  tls_session session_;  ///< also holds the ciphertext an in-flight send points at
+  std::unique_ptr<char[]> plaintext_;
+};
+#endif
+
+// ---- the coroutines around the session ---------------------------------------------------------------
 
 /// Sends and clears `out`; false when the connection failed. A buffer that grew large for one
 /// burst is given back, so an idle connection holds little.
-inline task<bool> flush(tcp_stream& conn, std::string& out) {
+template <class Transport>
+inline task<bool> flush(Transport& t, std::string& out) {
   if (out.empty()) co_return true;
-  const auto sent = co_await conn.send_all(out);
+  const auto sent = co_await t.send(out);
   out.clear();
   if (out.capacity() > (1u << 20)) {
     std::string().swap(out);
@@ -5551,23 +6563,25 @@ inline task<bool> flush(tcp_stream& conn, std::string& out) {
 
 /// Sends `out`, then half-closes and reads until the peer closes (at most 1 MiB), so that the
 /// last response is not lost to a reset caused by unread data.
-inline task<> close_gracefully(tcp_stream& conn, recv_stream& incoming, std::string& out) {
-  if (!co_await flush(conn, out)) co_return;
-  if (!co_await conn.shutdown(SHUT_WR)) co_return;
+template <class Transport>
+inline task<> close_gracefully(Transport& t, std::string& out) {
+  if (!co_await flush(t, out)) co_return;
+  if (!co_await t.shutdown_output()) co_return;
   std::size_t drained = 0;
   while (drained < (1u << 20)) {
-    auto chunk = co_await incoming.next();
+    auto chunk = co_await t.incoming().next();  // raw bytes (ciphertext, with TLS): only counted
     if (!chunk || chunk->empty()) co_return;
     drained += chunk->size();
   }
 }
 
 /// Sends the body a `stream` step describes, from the shared static buffer, piece by piece.
-inline task<bool> stream_body(tcp_stream& conn, scheduler& sched, const session::pending_work& work, std::string& out) {
+template <class Transport>
+inline task<bool> stream_body(Transport& t, scheduler& sched, const session::pending_work& work, std::string& out) {
   std::uint64_t offset = 0;
   while (offset < work.total) {
     if (offset > 0 && work.delay.count() > 0) {
-      if (!co_await flush(conn, out)) co_return false;
+      if (!co_await flush(t, out)) co_return false;
       (void)co_await sleep_for(sched, work.delay);
     }
     const std::uint64_t n = std::min(work.piece, work.total - offset);
@@ -5578,19 +6592,19 @@ inline task<bool> stream_body(tcp_stream& conn, scheduler& sched, const session:
     if (n <= 16 * 1024) {
       out += detail::body_bytes(offset, std::size_t(n));  // small: one send with its framing
     } else {
-      if (!co_await flush(conn, out)) co_return false;
+      if (!co_await flush(t, out)) co_return false;
       for (std::uint64_t done = 0; done < n;) {
         const std::string_view bytes = detail::body_bytes(offset + done, std::size_t(std::min<std::uint64_t>(n - done, detail::body_piece)));
-        if (!co_await conn.send_all(bytes)) co_return false;
+        if (!co_await t.send(bytes)) co_return false;
         done += bytes.size();
       }
     }
     if (work.chunked) out += "\r\n";
     offset += n;
-    if (out.size() >= detail::flush_threshold && !co_await flush(conn, out)) co_return false;
+    if (out.size() >= detail::flush_threshold && !co_await flush(t, out)) co_return false;
   }
   if (work.chunked) out += "0\r\n\r\n";
-  co_return co_await flush(conn, out);
+  co_return co_await flush(t, out);
 }
 
 /// Appends one unmasked server frame to `out`.
@@ -5602,10 +6616,10 @@ inline void append_frame(std::string& out, websocket::opcode op, std::span<const
 
 /// The WebSocket half of a connection after its 101: echoes messages, answers pings, and
 /// completes the close handshake. `first` holds bytes that arrived with the upgrade request.
-inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::string_view first, std::string& out) {
+template <class Transport>
+inline task<> serve_websocket(Transport& t, std::string_view first, std::string& out) {
   websocket::message_decoder decoder(websocket::role::server);
   std::string_view input = first;
-  buffer_lease lease;  // keeps the slice `input` points into alive
   for (;;) {
     bool closing = false;
     while (!closing) {
@@ -5639,22 +6653,27 @@ inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::stri
         default:
           break;  // pong: nothing to do
       }
-      if (out.size() >= detail::flush_threshold && !co_await flush(conn, out)) co_return;
+      if (out.size() >= detail::flush_threshold && !co_await flush(t, out)) co_return;
     }
     if (closing) {
-      co_await close_gracefully(conn, incoming, out);
+      co_await close_gracefully(t, out);
       co_return;
     }
-    if (!co_await flush(conn, out)) co_return;
-    auto chunk = co_await incoming.next();
-    if (!chunk || chunk->empty()) co_return;
-    lease = std::move(*chunk);
-    input = lease.chars();
+    if (!co_await flush(t, out)) co_return;
+    const std::optional<std::string_view> received = co_await t.receive();  // `input` is used up
+    if (!received) co_return;
+    input = *received;
   }
 }
 
-/// Serves one connection until the peer closes, an error, or a response that ends it.
+/// Serves one connection until the peer closes, an error, or a response that ends it. Over TLS
+/// the handshake comes first; one that fails closes the connection, and nothing is counted.
+template <class Transport = plain_transport>
 inline task<> serve_connection(tcp_stream conn, thread_context& context) {
+  Transport t(conn, context);
+  if constexpr (Transport::encrypted) {
+    if (!co_await t.handshake()) co_return;
+  }
   struct open_while_served {  // /stats counts the connections open now
     thread_context& context;
     explicit open_while_served(thread_context& c) : context(c) { context.counters.connections_change(context.thread_index, 1); }
@@ -5662,11 +6681,10 @@ inline task<> serve_connection(tcp_stream conn, thread_context& context) {
   } counted(context);
   session state(context);
   std::string& out = state.output();
-  auto incoming = conn.receiver(context.buffers);
   for (;;) {
-    auto chunk = co_await incoming.next();
-    if (!chunk || chunk->empty()) co_return;
-    std::string_view input = chunk->chars();
+    const std::optional<std::string_view> received = co_await t.receive();
+    if (!received) co_return;
+    std::string_view input = *received;
     for (bool more = true; more;) {
       const session::step step = state.process(input);
       input = step.rest;
@@ -5675,45 +6693,46 @@ inline task<> serve_connection(tcp_stream conn, thread_context& context) {
           more = false;
           break;
         case session::next::flush:
-          if (!co_await flush(conn, out)) co_return;
+          if (!co_await flush(t, out)) co_return;
           break;
         case session::next::close:
-          co_await close_gracefully(conn, incoming, out);
+          co_await close_gracefully(t, out);
           co_return;
         case session::next::delay:
-          if (!co_await flush(conn, out)) co_return;
+          if (!co_await flush(t, out)) co_return;
           (void)co_await sleep_for(context.sched, state.pending().delay);
           state.finish_delay();
           if (!state.keep_alive()) {
-            co_await close_gracefully(conn, incoming, out);
+            co_await close_gracefully(t, out);
             co_return;
           }
           break;
         case session::next::stream:
-          if (!co_await flush(conn, out)) co_return;
-          if (!co_await stream_body(conn, context.sched, state.pending(), out)) co_return;
+          if (!co_await flush(t, out)) co_return;
+          if (!co_await stream_body(t, context.sched, state.pending(), out)) co_return;
           if (!state.keep_alive()) {
-            co_await close_gracefully(conn, incoming, out);
+            co_await close_gracefully(t, out);
             co_return;
           }
           break;
         case session::next::upgrade:
-          if (!co_await flush(conn, out)) co_return;
-          co_await serve_websocket(conn, incoming, input, out);
+          if (!co_await flush(t, out)) co_return;
+          co_await serve_websocket(t, input, out);
           co_return;
       }
     }
     // The batch: every response to the requests of this receive, in one send.
     if (!out.empty()) {
-      const auto sent = co_await conn.send_all(out);
+      const auto sent = co_await t.send(out);
       out.clear();
       if (!sent) co_return;
     }
   }
 }
 
-/// Accepts connections on `l` and serves each one. Accept errors (EMFILE, say) are counted in
-/// `*accept_errors` and followed by a 1 ms pause instead of a spin.
+/// Accepts connections on `l` and serves each one (through TLS when the context has a TLS
+/// server context). Accept errors (EMFILE, say) are counted in `*accept_errors` and followed
+/// by a 1 ms pause instead of a spin.
 inline task<> accept_connections(thread_context& context, listener& l, std::uint64_t* accept_errors = nullptr) {
   auto accepts = l.accepts(context.sched);
   for (;;) {
@@ -5725,7 +6744,13 @@ inline task<> accept_connections(thread_context& context, listener& l, std::uint
     }
     const int one = 1;
     ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // heads and streamed pieces go out at once
-    context.sched.spawn(serve_connection(tcp_stream(context.sched, *fd), context));
+#ifdef URING_CANNON_WITH_TLS
+    if (context.tls != nullptr) {
+      context.sched.spawn(serve_connection<tls_transport>(tcp_stream(context.sched, *fd), context));
+      continue;
+    }
+#endif
+    context.sched.spawn(serve_connection<plain_transport>(tcp_stream(context.sched, *fd), context));
   }
 }
 
@@ -5736,6 +6761,10 @@ struct server_options {
   unsigned ring_entries = 1024;
   unsigned buffer_count = 1024;        ///< provided receive buffers per thread (a power of two)
   std::uint32_t buffer_size = 16384;   ///< bytes per receive buffer
+#ifdef URING_CANNON_WITH_TLS
+  /// When set (created), every connection is HTTPS / WSS: one context serves all threads.
+  tls_server_context tls{};
+#endif
 };
 
 /// The whole server: `threads` threads, each with its own scheduler and listener on one port.
@@ -5744,8 +6773,8 @@ class server {
   /// Binds the listeners (the first one picks the port when `local` has port 0; the others join
   /// it with SO_REUSEPORT). Throws std::system_error when binding fails.
   explicit server(const endpoint& local, server_options options = {})
-      : options_(options), counters_(std::max(1u, options.threads)),
-        schedulers_(std::make_unique<std::atomic<scheduler*>[]>(std::max(1u, options.threads))) {
+      : options_(std::move(options)), counters_(std::max(1u, options_.threads)),
+        schedulers_(std::make_unique<std::atomic<scheduler*>[]>(std::max(1u, options_.threads))) {
     options_.threads = std::max(1u, options_.threads);
     const listener_options listen{.backlog = 4096, .reuse_port = options_.threads > 1};
     listeners_.push_back(listener::bind(local, listen));
@@ -5809,6 +6838,9 @@ class server {
       scheduler s({.ring = {.entries = options_.ring_entries}});
       auto& buffers = s.make_buffer_ring(options_.buffer_count, options_.buffer_size);
       thread_context context{s, buffers, counters_, index};
+#ifdef URING_CANNON_WITH_TLS
+      if (options_.tls) context.tls = &options_.tls;
+#endif
       s.spawn(accept_connections(context, listeners_[index], &errors));
       const publication published(*this, index, s);
       s.run();
@@ -7306,8 +8338,8 @@ struct load_config {
   int expected_status = 200;               ///< only its class (2xx...5xx) is compared
   bool websocket = false;                  ///< upgrade, then echo text frames
   std::string ws_message = "hello";
-  std::uint32_t recv_buffer_size = 4096;   ///< bytes per provided receive buffer (min 512)
-  unsigned recv_buffers = 4096;            ///< provided buffers per worker thread
+  std::uint32_t recv_buffer_size = 0;      ///< bytes per provided receive buffer (min 512); 0: automatic (see prepare_load)
+  unsigned recv_buffers = 0;               ///< provided buffers per worker thread, a power of two; 0: automatic
   bool cqe_latency = false;                ///< stop the clock when the completion arrives, before parsing
   bool per_template_latency = false;       ///< a latency histogram per raw template
   std::chrono::milliseconds warmup = std::chrono::milliseconds(100);  ///< excluded from every count
@@ -7321,6 +8353,8 @@ struct load_config {
                                          ///< grows the rate linearly from 0 to `rate` over it. No warm-up with a ramp
   std::vector<rate_step> rate_schedule;  ///< open loop: pieces run in order from the start, then `rate` holds (no warm-up)
   std::chrono::milliseconds report_interval{0};  ///< > 0: per-interval counts for load_runner::next_interval()
+  bool insecure = false;                 ///< https: skip certificate and host name checks (--insecure)
+  std::string ca_file;                   ///< https: trust the CAs in this PEM file (--cacert); empty: the system's
 
   /// The transitional part at the start (ramp or rate schedule) that the report sets apart.
   std::chrono::milliseconds ramp_length() const noexcept {
@@ -7397,6 +8431,24 @@ struct error_counts {
   std::uint64_t total() const noexcept { return connect + read + timeout; }
 };
 
+/// What TLS did over a run (https:// targets), warm-up included: connection events, not throughput.
+struct tls_counts {
+  std::uint64_t handshakes = 0;  ///< completed handshakes
+  std::uint64_t resumed = 0;     ///< of those, resumed sessions (reconnects with -r, after errors)
+  std::uint64_t failed = 0;      ///< handshakes that failed (each also a connect error)
+  std::string version;           ///< "TLSv1.3": the protocol of the first completed handshake
+  std::string cipher;            ///< and its cipher suite
+  std::string first_error;       ///< the words of the first TLS failure (a handshake or a record), "" if none
+  bool kernel_tls_offered = false;  ///< the kernel offers kTLS (the records are still encrypted in user space)
+
+  void merge(const tls_counts& o) {
+    handshakes += o.handshakes, resumed += o.resumed, failed += o.failed;
+    if (version.empty()) version = o.version, cipher = o.cipher;
+    if (first_error.empty()) first_error = o.first_error;
+    kernel_tls_offered = kernel_tls_offered || o.kernel_tls_offered;
+  }
+};
+
 /// Counts for one raw template.
 struct template_results {
   std::string path;                 ///< the file it came from
@@ -7459,6 +8511,8 @@ struct load_results {
   std::uint64_t steady_responses = 0;  ///< responses after the ramp (all of them without one)
   latency_histogram steady_latency;    ///< latency after the ramp (recorded only with a ramp)
   bool interrupted = false;         ///< stopped early (SIGINT or request_stop)
+  bool tls = false;                 ///< the target was https://
+  tls_counts tls_stats;             ///< with tls
 
   /// Requests sent per second (compare with load_config::rate in open loop).
   double sent_per_second() const noexcept { return elapsed_sec > 0 ? double(requests) / elapsed_sec : 0; }
@@ -7553,6 +8607,8 @@ inline rate_curve make_rate_curve(const load_config& c) { return rate_curve(c.ra
 // Counting is race-free without resetting anything: every worker stamps each event with the time
 // it happened and counts only events at or after the end of the warm-up.
 
+#ifdef URING_CANNON_WITH_TLS
+#endif
 
 #include <sys/socket.h>
 
@@ -7586,6 +8642,11 @@ struct load_plan {
   std::string get_request;                          ///< the default request (no templates)
   std::vector<http::request_template> templates;    ///< raw templates, in --raw order
   std::vector<endpoint> sources;                    ///< local addresses, connection i binding to sources[i % n]
+  bool tls = false;                                 ///< https://: every connection runs TLS
+  std::string server_name;                          ///< the name TLS sends (SNI) and checks the certificate against
+#ifdef URING_CANNON_WITH_TLS
+  std::shared_ptr<tls_client_context> tls_context;  ///< shared by the workers (it is thread-safe)
+#endif
 };
 
 namespace detail {
@@ -7601,8 +8662,9 @@ inline std::string check_load_config(const load_config& c) {
   if (c.connections < c.threads) return "Error: connections (-c) must be at least the number of threads (-t)";
   if (c.pipeline == 0) return "Error: pipeline depth (-p) must be at least 1";
   if (c.duration.count() <= 0) return "Error: duration (-d) must be positive";
-  if (c.recv_buffer_size < load_config::min_recv_buffer_size) return "Error: --recv-buf must be at least 512";
-  if (c.recv_buffers == 0 || (c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
+  if (c.recv_buffer_size != 0 && c.recv_buffer_size < load_config::min_recv_buffer_size)
+    return "Error: --recv-buf must be at least 512";
+  if ((c.recv_buffers & (c.recv_buffers - 1)) != 0 || c.recv_buffers > 32768)
     return "Error: receive buffer count must be a power of two up to 32768";
   if (c.timeout.count() < 0) return "Error: timeout must not be negative";
   if (c.warmup.count() < 0) return "Error: warm-up must not be negative";
@@ -7620,12 +8682,47 @@ inline std::string check_load_config(const load_config& c) {
 
 }  // namespace detail
 
+namespace detail {
+
+inline std::uint64_t power_of_two_at_least(std::uint64_t n) noexcept {
+  std::uint64_t p = 1;
+  while (p < n) p <<= 1;
+  return p;
+}
+
+/// The provided receive buffers of each worker when the configuration leaves them automatic
+/// (0). Every receive completion takes a buffer, whatever it holds, so the count follows the
+/// connections: two each, a power of two from 64 to 4096 (a ring the kernel runs out of ends the
+/// multishot receives until buffers come back, which costs a re-arm, not data). The size then
+/// fills a 16 MiB ring, from 4 KiB to 64 KiB: large bodies arrive in few, large completions (one
+/// CQE, one parse call and one window update per 64 KiB rather than per 4 KiB), and a few
+/// connections do not hold 16 MiB of buffers they would cycle through cold. A size given by hand
+/// keeps the automatic count within 64 MiB.
+inline void choose_receive_buffers(load_config& c) noexcept {
+  constexpr std::uint64_t ring_budget = 16u << 20, hand_sized_budget = 64u << 20;
+  const std::uint64_t per_thread = (std::uint64_t(c.connections) + c.threads - 1) / std::max(1u, c.threads);
+  if (c.recv_buffers == 0) {
+    std::uint64_t count = std::clamp<std::uint64_t>(power_of_two_at_least(2 * per_thread), 64, 4096);
+    if (c.recv_buffer_size != 0)
+      while (count > 64 && count * c.recv_buffer_size > hand_sized_budget) count /= 2;
+    c.recv_buffers = unsigned(count);
+  }
+  if (c.recv_buffer_size == 0) {
+    std::uint64_t size = 64u << 10;
+    while (size > 4096 && size * c.recv_buffers > ring_budget) size /= 2;
+    c.recv_buffer_size = std::uint32_t(size);
+  }
+}
+
+}  // namespace detail
+
 /// Checks `config`, loads its templates and resolves its target (once, here, not per connection).
 /// The messages are gcannon's where gcannon has one ("Error: cannot resolve host 'x'").
 inline or_error<load_plan> prepare_load(load_config config) {
   if (auto problem = detail::check_load_config(config); !problem.empty())
     return or_error<load_plan>::failure(std::move(problem));
   config.pipeline = std::min(config.pipeline, load_config::max_pipeline);
+  detail::choose_receive_buffers(config);
   // An open-loop ramp is the schedule's first piece; a ramp, a schedule and -n measure from the
   // first request, so they have no warm-up.
   if (config.rate > 0 && config.ramp.count() > 0 && config.rate_schedule.empty())
@@ -7672,6 +8769,17 @@ inline or_error<load_plan> prepare_load(load_config config) {
       return or_error<load_plan>::failure("Error: --bind: '" + address + "' is not of the target's address family");
     plan.sources.push_back(*local);
   }
+  if (where.tls) {
+#ifdef URING_CANNON_WITH_TLS
+    auto context = tls_client_context::create({.insecure = config.insecure, .ca_file = config.ca_file});
+    if (!context) return or_error<load_plan>::failure("Error: " + context.error());
+    plan.tls = true;
+    plan.server_name = where.host;
+    plan.tls_context = std::make_shared<tls_client_context>(std::move(*context));
+#else
+    return or_error<load_plan>::failure("Error: https:// needs TLS, and this build has none (built without OpenSSL)");
+#endif
+  }
   plan.target_text = where.display();
   plan.host_header = where.host_header();
   plan.request_target = where.target;
@@ -7694,6 +8802,7 @@ struct load_counters {
   std::vector<template_results> per_template;
   std::vector<std::uint64_t> per_second;
   load_accounting accounting;
+  tls_counts tls;
 };
 
 /// What a worker publishes for the live display: single writer, relaxed stores.
@@ -7833,6 +8942,12 @@ struct connection_state {
   std::vector<char> send_buffer;           ///< rendered requests or masked frames
   std::array<char, 256> control{};         ///< pong and close frames
   std::string upgrade;                     ///< the WebSocket upgrade request
+#ifdef URING_CANNON_WITH_TLS
+  tls_session tls;                         ///< https: its ciphertext buffer is what sends read
+  std::size_t tls_sending = 0;             ///< ciphertext bytes handed to the last send
+  bool tls_ended = false;                  ///< the end of the stream was fed to the session
+  std::vector<std::byte> plain;            ///< decrypted bytes, one record at a time
+#endif
 };
 
 /// One worker thread's share of the connections.
@@ -8014,6 +9129,65 @@ class load_worker {
     publish();
   }
 
+  /// The bytes to hand the kernel for `plain`: themselves, or (https) their TLS records, which
+  /// stay in the session until the next call (sends on a connection go one at a time).
+  std::span<const std::byte> outgoing(connection_state& w, std::span<const std::byte> plain) {
+#ifdef URING_CANNON_WITH_TLS
+    if (plan_.tls) {
+      w.tls.consume_ciphertext(std::exchange(w.tls_sending, 0));  // the previous send completed
+      if (!w.tls.write_plaintext(plain)) return {};
+      const auto records = w.tls.pending_ciphertext();
+      w.tls_sending = records.size();
+      return records;
+    }
+#else
+    (void)w;
+#endif
+    return plain;
+  }
+
+#ifdef URING_CANNON_WITH_TLS
+  /// https: the handshake on a fresh connection (resuming the last session when it can); a
+  /// failure counts as a connect error and its words are kept for the report.
+  task<bool> secure(tcp_stream& conn, connection_state& w) {
+    if (auto started = w.tls.start_client(*plan_.tls_context, plan_.server_name); !started) {
+      note_tls_failure(started.error());
+      co_return false;
+    }
+    w.tls_sending = 0;
+    w.tls_ended = false;
+    if (w.plain.empty()) w.plain.resize(16 * 1024);
+    const auto limit = config_.connect_timeout.count() > 0 ? std::chrono::nanoseconds(config_.connect_timeout)
+                       : config_.timeout.count() > 0       ? std::chrono::nanoseconds(config_.timeout)
+                                                           : std::chrono::nanoseconds(-1);
+    auto done = co_await tls_handshake(*sched_, conn.fd(), w.tls, *buffers_, limit);
+    if (!done) {
+      ++counters_.tls.failed;
+      note_tls_failure(done.error());
+      if (measuring(clock::now())) {
+        ++counters_.errors.connect;
+        ++counters_.errors.classes.connect_other;
+        publish();
+      }
+      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
+      co_return false;
+    }
+    ++counters_.tls.handshakes;
+    if (w.tls.session_reused()) ++counters_.tls.resumed;
+    if (counters_.tls.version.empty()) {
+      counters_.tls.version = std::string(w.tls.protocol_version());
+      counters_.tls.cipher = std::string(w.tls.cipher());
+      counters_.tls.kernel_tls_offered = kernel_tls_available();
+    }
+    co_return true;
+  }
+
+  void note_tls_failure(const std::string& words) {
+    if (counters_.tls.first_error.empty()) counters_.tls.first_error = words;
+  }
+
+#endif
+
   /// Connects, counting failures and backing off after them so a refused port is not a busy loop.
   task<std::optional<tcp_stream>> open_connection(connection_state& w) {
     while (!shared_.budget.available()) (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
@@ -8084,6 +9258,8 @@ class load_worker {
     unsigned completed = 0;
     bool keep_alive = true;  ///< false once a response said the server closes
     bool failed = false;     ///< malformed, or an answer nobody asked for
+    bool ended = false;      ///< https: the stream ended (close_notify, or the server closed)
+    bool tls_failed = false; ///< https: an alert or a bad record
   };
 
   /// Parses one chunk that arrived at `now`, counting each response it completes.
@@ -8122,6 +9298,49 @@ class load_worker {
     return closed(in_flight);
   }
 
+#ifdef URING_CANNON_WITH_TLS
+  /// What feeding one received chunk to a TLS session came to.
+  enum class tls_feed { more, ended, failed };
+
+  /// https: hands a received chunk (or the end of the stream) to the session, then each
+  /// decrypted piece to `use`, until `use` returns false or nothing is left. A stream cut
+  /// without close_notify after the server closed is an ordinary end (many servers skip it).
+  template <class Use>
+  tls_feed decrypt(connection_state& w, buffer_lease& chunk, Use&& use) {
+    if (chunk.empty()) w.tls_ended = true;
+    detail::feed_received(w.tls, chunk);
+    chunk.reset();  // the session copied the bytes: the buffer goes back now
+    for (;;) {
+      const tls_read_result r = w.tls.read_plaintext(w.plain);
+      if (r.status == tls_read_status::would_block) return tls_feed::more;
+      if (r.status == tls_read_status::closed || (r.status == tls_read_status::error && w.tls_ended))
+        return tls_feed::ended;
+      if (r.status == tls_read_status::error) {
+        note_tls_failure(w.tls.error_text());
+        return tls_feed::failed;
+      }
+      if (!use(std::string_view(reinterpret_cast<const char*>(w.plain.data()), r.size))) return tls_feed::more;
+    }
+  }
+
+  /// https: read_responses() over what one chunk decrypts to.
+  responses_seen read_tls_responses(connection_state& w, buffer_lease& chunk, http::response_parser& parser,
+                                    clock::time_point now, clock::time_point& first_byte, send_time_queue& in_flight,
+                                    std::size_t tpl) {
+    responses_seen total;
+    const tls_feed fed = decrypt(w, chunk, [&](std::string_view plain) {
+      const auto seen = read_responses(parser, plain, now, first_byte, in_flight, tpl);
+      total.completed += seen.completed;
+      total.failed = seen.failed;
+      total.keep_alive = seen.keep_alive;
+      return !seen.failed && seen.keep_alive;
+    });
+    total.ended = fed == tls_feed::ended;
+    total.tls_failed = fed == tls_feed::failed;
+    return total;
+  }
+#endif
+
   task<> http_connection(unsigned index) {
     connection_state& w = connections_[index];
     http::response_parser parser;
@@ -8142,6 +9361,12 @@ class load_worker {
       auto opened = co_await open_connection(w);
       if (!opened) continue;
       tcp_stream conn = std::move(*opened);
+#ifdef URING_CANNON_WITH_TLS
+      if (plan_.tls && !co_await secure(conn, w)) {
+        w.fd = -1;
+        continue;
+      }
+#endif
       parser.reset();
       parser.expect_head_responses(!plan_.templates.empty() && plan_.templates[tpl].is_head());
       in_flight.clear();
@@ -8154,7 +9379,7 @@ class load_worker {
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
-        return conn.send_all(std::as_bytes(render_batch(tpl, n, scratch)));
+        return conn.send_all(outgoing(w, std::as_bytes(render_batch(tpl, n, scratch))));
       };
 
       // Closed loop (gcannon): a full pipeline, refilled by as many as were answered, with one
@@ -8207,17 +9432,28 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty()) {
-          why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
-          break;
+        responses_seen seen;
+        if (!plan_.tls) {
+          if (chunk->empty()) {
+            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
+            break;
+          }
+          seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
+          chunk->reset();  // the buffer goes back before we send
+        } else {
+#ifdef URING_CANNON_WITH_TLS
+          seen = read_tls_responses(w, *chunk, parser, arrived, first_byte, in_flight, tpl);
+#endif
         }
-        const auto seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
-        chunk->reset();  // the buffer goes back before we send
         answered += seen.completed;
         track(w, in_flight);
         publish();
-        if (seen.failed) {
-          why = ending::parse_error;
+        if (seen.failed || seen.tls_failed) {
+          why = seen.failed ? ending::parse_error : ending::read_other;
+          break;
+        }
+        if (seen.ended) {
+          why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
           break;
         }
         if (answered >= per_connection) {
@@ -8300,6 +9536,12 @@ class load_worker {
       auto opened = co_await open_connection(w);
       if (!opened) continue;
       tcp_stream conn = std::move(*opened);
+#ifdef URING_CANNON_WITH_TLS
+      if (plan_.tls && !co_await secure(conn, w)) {
+        w.fd = -1;
+        continue;
+      }
+#endif
       auto incoming = conn.receiver(*buffers_);
       in_flight.clear();
       decoder.reset();
@@ -8312,7 +9554,7 @@ class load_worker {
       websocket::handshake_response_parser handshake(key);
       w.upgrading = true;
       w.waiting_since = clock::now();
-      if (auto done = co_await conn.send_all(w.upgrade); !done) {
+      if (auto done = co_await conn.send_all(outgoing(w, as_bytes(w.upgrade))); !done) {
         count_ending(failure(done.error()), w);
         continue;
       }
@@ -8329,17 +9571,33 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty()) {
+        if (chunk->empty() && !plan_.tls) {
           why = ending::unexpected_close;
           break;
         }
         const auto now = clock::now();
-        if (measuring(now)) counters_.bytes_read += chunk->size();
-        const auto r = handshake.parse(std::span<const char>(chunk->chars().data(), chunk->size()));
-        if (r.event == websocket::handshake_event::need_more) continue;
-        upgraded = r.event == websocket::handshake_event::accepted;
-        if (upgraded) greeting = read_frames(decoder, chunk->chars().substr(r.consumed), now, in_flight, w);
-        break;
+        bool decided = false;  // the answer to the upgrade is complete
+        auto read_answer = [&](std::string_view data) {
+          if (measuring(now)) counters_.bytes_read += data.size();
+          const auto r = handshake.parse(std::span<const char>(data.data(), data.size()));
+          if (r.event == websocket::handshake_event::need_more) return true;
+          upgraded = r.event == websocket::handshake_event::accepted;
+          if (upgraded) greeting = read_frames(decoder, data.substr(r.consumed), now, in_flight, w);
+          decided = true;
+          return false;
+        };
+        if (!plan_.tls) {
+          read_answer(chunk->chars());
+        } else {
+#ifdef URING_CANNON_WITH_TLS
+          const tls_feed fed = decrypt(w, *chunk, read_answer);
+          if (!decided && fed != tls_feed::more) {
+            why = fed == tls_feed::failed ? ending::read_other : ending::unexpected_close;
+            break;
+          }
+#endif
+        }
+        if (decided) break;
       }
       if (!upgraded || greeting.failed || greeting.closed) {
         count_ending(upgraded && greeting.closed ? ending::unexpected_close : why, w);
@@ -8349,7 +9607,7 @@ class load_worker {
       w.upgrading = false;
       ++counters_.ws_upgrades;  // a connection event, not throughput: warm-up upgrades count too
       if (greeting.pong > 0) {
-        if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), greeting.pong))); !done) {
+        if (auto done = co_await conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.control.data(), greeting.pong)))); !done) {
           count_ending(failure(done.error()), w);
           continue;
         }
@@ -8367,7 +9625,7 @@ class load_worker {
         track(w, in_flight);
         counters_.accounting.requests_sent += n;
         if (measuring(now)) counters_.requests += n;
-        return conn.send_all(std::as_bytes(std::span<const char>(w.send_buffer.data(), used)));
+        return conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.send_buffer.data(), used))));
       };
 
       if (!open_loop) {
@@ -8410,14 +9668,32 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty()) {
+        if (chunk->empty() && !plan_.tls) {
           why = closed(in_flight);
           break;
         }
         const auto now = clock::now();
-        if (measuring(now)) counters_.bytes_read += chunk->size();
-        const frames_seen seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
-        chunk->reset();
+        frames_seen seen;
+        bool ended = false;
+        if (!plan_.tls) {
+          if (measuring(now)) counters_.bytes_read += chunk->size();
+          seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
+          chunk->reset();
+        } else {
+#ifdef URING_CANNON_WITH_TLS
+          const tls_feed fed = decrypt(w, *chunk, [&](std::string_view data) {
+            if (measuring(now)) counters_.bytes_read += data.size();
+            const frames_seen part = read_frames(decoder, data, now, in_flight, w);
+            seen.echoes += part.echoes;
+            if (part.pong > 0) seen.pong = part.pong;
+            seen.closed = seen.closed || part.closed;
+            seen.failed = seen.failed || part.failed;
+            return !(part.closed || part.failed);
+          });
+          if (fed == tls_feed::failed) seen.failed = true;
+          ended = fed == tls_feed::ended;
+#endif
+        }
         answered += seen.echoes;
         track(w, in_flight);
         publish();
@@ -8425,16 +9701,20 @@ class load_worker {
           why = ending::parse_error;
           break;
         }
+        if (ended && !seen.closed) {
+          why = closed(in_flight);
+          break;
+        }
         if (seen.closed) {  // answer the close, as the closing handshake asks, and reconnect
           const std::size_t size = websocket::encode_client_frame(w.control, websocket::opcode::close,
                                                                   decoder.payload().first(std::min<std::size_t>(2, decoder.payload().size())),
                                                                   std::uint32_t(rng_.next()));
-          (void)co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), size)));
+          (void)co_await conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.control.data(), size))));
           why = closed(in_flight);
           break;
         }
         if (seen.pong > 0) {
-          if (auto done = co_await conn.send_all(std::as_bytes(std::span<const char>(w.control.data(), seen.pong))); !done) {
+          if (auto done = co_await conn.send_all(outgoing(w, std::as_bytes(std::span<const char>(w.control.data(), seen.pong)))); !done) {
             why = failure(done.error());
             break;
           }
@@ -8624,6 +9904,7 @@ class load_runner {
     if (failure_) std::rethrow_exception(failure_);
     load_results r;
     r.target = plan_.target_text;
+    r.tls = plan_.tls;
     auto ended = measure_start_;
     for (auto& worker : workers_) {
       auto& c = worker->counters();
@@ -8654,6 +9935,7 @@ class load_runner {
         }
       }
       r.steady_responses += c.steady_responses;
+      r.tls_stats.merge(c.tls);
       r.steady_latency.merge(c.steady_latency);
       if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
       for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];
@@ -9124,6 +10406,11 @@ inline std::string format_interval_text(const load_interval& i) {
          format_latency(i.latency.quantile_us(0.99)) + "  errors " + std::to_string(i.errors) + "\n";
 }
 
+/// True when the run's URL is https:// (the header says how certificates are checked).
+inline bool target_is_https(const load_config& config) {
+  return config.url.size() >= 8 && detail::iequals(std::string_view(config.url).substr(0, 8), "https://");
+}
+
 /// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon
 /// shows `host:port/path` with the port always present (":80" too), unlike load_results::target.
 /// Pass `tui` = true when the TUI is on (it only adds the tag).
@@ -9141,6 +10428,12 @@ inline std::string format_text_header(const load_config& config, const std::stri
          "\n";
   if (config.raw_files.size() > 1) out += "  Templates: " + std::to_string(config.raw_files.size()) + "\n";
   out += "  Expected:  " + std::to_string(config.expected_status) + "\n";
+  if (target_is_https(config))
+    out += std::string("  TLS:       ") +
+           (config.insecure ? "certificates not checked (--insecure)"
+            : config.ca_file.empty() ? "certificates checked against the system's CAs"
+                                     : "certificates checked against " + config.ca_file) +
+           "\n";
   if (config.max_responses > 0)
     out += "  Duration:  until " + std::to_string(config.max_responses) + " responses (at most " +
            format_duration_setting(config.duration) + ")\n";
@@ -9254,6 +10547,17 @@ inline std::string format_text_results(const load_config& config, const load_res
          format_fixed(sampled, 1) + "%)\n";
   if (h.overflow_count()) out += "  Latency overflow (>5s): " + std::to_string(h.overflow_count()) + "\n";
   if (r.reconnects) out += "  Reconnects: " + std::to_string(r.reconnects) + "\n";
+  if (r.tls) {
+    const tls_counts& t = r.tls_stats;
+    out += "  TLS: " + (t.version.empty() ? std::string("no handshake completed") : t.version + " " + t.cipher) +
+           ", " + std::to_string(t.handshakes) + " handshakes, " + std::to_string(t.resumed) + " resumed";
+    if (t.failed) out += ", " + std::to_string(t.failed) + " failed";
+    if (t.handshakes > 0)
+      out += t.kernel_tls_offered ? "; encrypted in user space (the kernel's TLS is not used)"
+                                  : "; encrypted in user space (this kernel offers no kernel TLS)";
+    out += "\n";
+    if (!t.first_error.empty()) out += "  TLS error: " + t.first_error + "\n";
+  }
   if (r.errors.total())
     out += "  Errors: connect " + std::to_string(r.errors.connect) + ", read " + std::to_string(r.errors.read) +
            ", timeout " + std::to_string(r.errors.timeout) + "\n";
@@ -9510,6 +10814,8 @@ inline std::string format_threshold_text(const std::vector<threshold_result>& re
 inline std::string nothing_measured_message(const load_results& r) {
   if (r.responses > 0) return {};
   const auto& e = r.errors;
+  if (!r.tls_stats.first_error.empty() && r.tls_stats.handshakes == 0)
+    return "Error: no request completed: every TLS handshake failed (" + r.tls_stats.first_error + ")";
   if (e.connect > 0 && e.read == 0 && e.timeout == 0)
     return "Error: no request completed: every connection failed (" + std::to_string(e.connect) +
            " connect errors: " + std::to_string(e.classes.connect_refused) + " refused, " +
@@ -9570,7 +10876,7 @@ struct cli_options {
   static constexpr std::size_t max_percentiles = 20;  ///< entries in one --percentiles list
   static constexpr unsigned max_connections = 1'000'000;
   static constexpr unsigned max_threads = 1024;
-  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< 4096 of them per thread
+  static constexpr std::uint32_t max_recv_buffer_size = 1u << 20;  ///< the count then shrinks to fit 64 MiB
   static constexpr double max_rate = 1e9;  ///< --rate, requests per second in all
   static constexpr std::size_t max_source_addresses = 4096;  ///< --bind, after ranges expand
 };
@@ -9599,7 +10905,8 @@ inline std::string cli_usage() {
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
          "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
          "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [-n <responses>] [--ramp <duration>] "
-         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--clear-history] [--help] "
+         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--insecure] [--cacert <file>] "
+         "[--clear-history] [--help] "
          "[--version]\n";
 }
 
@@ -9611,7 +10918,10 @@ inline std::string cli_help() {
        ucannon -R file1,file2,... [options]
 
 Target
-  <url>                 http://host[:port][/path]; the last word not starting with '-' wins
+  <url>                 http://host[:port][/path], or https:// (TLS; port 443 by default);
+                        the last word not starting with '-' wins
+  -k, --insecure        https: skip the certificate and host name checks
+  --cacert FILE         https: trust the CA certificates in FILE (PEM)      the system's
   -R, --raw F1,F2,...   raw request files, each sent byte for byte (pipelined -p times);
                         connections rotate through them on reconnect. Placeholders:
                         {RAND:min:max} and {SEQ:start}. Without <url>, host and port come from
@@ -9627,7 +10937,9 @@ Load                                                                      defaul
   -s CODE               expected status; only its class (2xx..5xx) counts   200
   --ws                  WebSocket echo mode: upgrade, then text frames      off
   --ws-msg TEXT         WebSocket payload; implies --ws                     hello
-  --recv-buf BYTES      size of each receive buffer, 512..1048576           4096
+  --recv-buf BYTES      size of each receive buffer, 512..1048576           auto
+                        (auto: 2 buffers per connection, 64..4096 a thread,
+                        each 4 KiB..64 KiB as a 16 MiB ring allows)
   --rate N              open loop: N requests per second in all, evenly     off
                         spaced over the connections (decimals allowed, e.g.
                         50000 or 12.5; without it, gcannon's closed loop).
@@ -10084,6 +11396,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     else if (flag == "--latency") toggle = &o.latency_details;
     else if (flag == "--histogram") toggle = &o.histogram;
     else if (flag == "--json-lines") toggle = &o.json_lines;
+    else if (flag == "--insecure" || flag == "-k") toggle = &c.insecure;
     else if (flag == "--clear-history") toggle = &o.clear_history;
     else if (flag == "--help" || flag == "-h") toggle = &o.help;
     else if (flag == "--version" || flag == "-V") toggle = &o.version;
@@ -10101,7 +11414,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
                        flag == "--timeout" || flag == "--warmup" || flag == "--percentiles" ||
                        flag == "--rate" || flag == "--connect-timeout" || flag == "--bind" ||
                        flag == "--latency-out" || flag == "--histogram-out" || flag == "-n" || flag == "--ramp" ||
-                       flag == "--assert" || flag == "--interval" || flag == "--report";
+                       flag == "--assert" || flag == "--interval" || flag == "--report" || flag == "--cacert";
     if (!known) return usage_error("unknown option '" + std::string(word) + "'");
 
     std::string_view value;
@@ -10175,9 +11488,9 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
       auto rule = parse_threshold(value);
       if (!rule) return fail("Error: --assert " + rule.error() + "\n", cli_exit_bad_value);
       o.thresholds.push_back(std::move(*rule));
-    } else if (flag == "--report") {
+    } else if (flag == "--report" || flag == "--cacert") {
       if (value.empty()) return bad("a file name");
-      o.report = std::string(value);
+      (flag == "--report" ? o.report : c.ca_file) = std::string(value);
     } else if (flag == "-p") {
       const auto n = capped(load_config::max_pipeline);
       if (!n) return bad("a pipeline depth of 1 or more (above 64 counts as 64)");
@@ -10302,6 +11615,9 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
 //   ramp            with --ramp or a rate schedule: {"seconds": the ramp's length (3 decimals),
 //                   "steady_responses", "steady_rps" (2 decimals), "steady_latency_us": {avg, p50,
 //                   p90, p99, p999, max}}: the part after the ramp
+//   tls             https:// only: {"version", "cipher" (of the first handshake), "handshakes",
+//                   "resumed", "failed", "first_error" ("" when none), "kernel_tls": "not offered" or
+//                   "offered, not used" (records are encrypted in user space either way)}, warm-up included
 //   thresholds      with --assert: [{"assert": text, "measured": number (µs for latencies; 3
 //                   decimals), "passed": boolean}], in the order given
 //   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
@@ -10539,6 +11855,13 @@ inline std::string format_json(const load_config& config, const load_results& r,
     o += ",\n  \"ttfb_percentiles_us\": " + detail::json_report::percentile_object(wanted, t);
   }
   if (config.max_responses > 0) o += ",\n  \"max_responses\": " + u(config.max_responses);
+  if (r.tls) {
+    const tls_counts& t = r.tls_stats;
+    o += ",\n  \"tls\": {\"version\": " + json_quote(t.version) + ", \"cipher\": " + json_quote(t.cipher) +
+         ", \"handshakes\": " + u(t.handshakes) + ", \"resumed\": " + u(t.resumed) + ", \"failed\": " + u(t.failed) +
+         ", \"first_error\": " + json_quote(t.first_error) +
+         ", \"kernel_tls\": " + (t.kernel_tls_offered ? "\"offered, not used\"" : "\"not offered\"") + "}";
+  }
   if (r.ramp_sec > 0) {
     const latency_histogram& st = r.steady_latency;
     o += ",\n  \"ramp\": {\"seconds\": " + format_fixed(r.ramp_sec, 3) + ", \"steady_responses\": " +
@@ -10577,21 +11900,31 @@ inline std::string format_json(const load_config& config, const load_results& r,
 // dash pattern, marker shape and a text label, not by colour alone; colours keep a contrast of at
 // least 4.5:1 on white; headings go h1, h2, h3 in order; lang="en".
 //
-// Every string that came from a user (URL, template paths, the command line, history targets) is
-// escaped with html_escape() (which also turns invalid UTF-8 and control characters into U+FFFD).
+// Every string that came from a user (URL, template paths, the command line, history targets,
+// assertions) is escaped with html_escape() (which also turns invalid UTF-8 and control
+// characters into U+FFFD).
 //
 // The contract with tools and tests that read the page:
 //  * data-metric="PATH": the element's whole text is the value the --json document
 //    (format_json) holds at PATH, byte for byte as format_json writes it (same rounding: "rps"
 //    with 2 decimals, latencies in whole µs). PATH is a '/'-separated list of object keys and
 //    array indices: "rps", "latency_us/p99", "status_codes/200", "responses_per_second/0",
-//    "percentiles_us/99.99", "per_template/1/2xx". Strings are HTML-escaped as usual; read the
-//    text (the DOM's textContent) to compare. Units and readable forms stand outside the element.
-//  * ids: the sections (settings, summary, throughput, latency, histogram, status, errors,
-//    templates, history) and plots (rps-plot, percentile-plot, histogram-plot, history-plot);
-//    headline cells: rps, responses, bandwidth, errors-total, p50, p90, p99, p999, max.
+//    "percentiles_us/99.99", "per_template/1/2xx", "ramp/steady_latency_us/p99",
+//    "thresholds/0/measured", "thresholds/0/passed" ("true"/"false"). Strings are HTML-escaped as
+//    usual; read the text (the DOM's textContent) to compare. Units and readable forms stand
+//    outside the element.
+//  * ids: the sections (settings, summary, thresholds, ramp, throughput, latency, histogram,
+//    status, errors, templates, history) and plots (rps-plot, percentile-plot, histogram-plot,
+//    history-plot); headline cells: rps, responses, bandwidth, errors-total, p50, p90, p99, p999,
+//    max; threshold-verdict ("2 of 3 thresholds held; ucannon exits with status 3.") and
+//    threshold-alert (the same words, a link in the page header); each threshold is a
+//    <tr data-threshold="i" class="pass|fail"> whose result cell says PASS or FAIL in words.
 //  * in the plots: each point of responses per second is a <circle class="point" data-second
-//    data-value>; each percentile series is a <polyline class="series" data-series
+//    data-value>; a ramp's end is <line id="ramp-end" data-seconds> (its length, as
+//    "ramp/seconds" writes it) with a text label; an open-loop --rate is a dashed
+//    <line class="reference">, a rate schedule dashed steps, <polyline class="reference"
+//    data-series="asked_rate" data-values>, the requests the schedule asks in each second (2
+//    decimals); each percentile series is a <polyline class="series" data-series
 //    data-points>, with a marker (class="marker", data-series, data-quantile, data-value) at each
 //    percentile the table lists; each histogram bar is a <rect class="bar" data-lower-us
 //    data-upper-us data-count> (latency_histogram::display_buckets(histogram_report_bars)); each
@@ -10987,6 +12320,9 @@ namespace uring_cannon {
 struct html_report_options {
   std::string command_line;     ///< the command as typed (argv joined by spaces); "" leaves it out
   std::size_t merged_runs = 0;  ///< > 0: the page shows `ucannon merge` of this many run files
+  /// --assert: the run's checked thresholds (check_thresholds()), shown in a "Thresholds" section
+  /// near the top; nullptr or empty leaves the section out. Must outlive the call.
+  const std::vector<threshold_result>* thresholds = nullptr;
 };
 
 /// Bars in the report's latency histogram (see latency_histogram::display_buckets()).
@@ -11142,6 +12478,14 @@ inline std::string section_open(std::string_view id, std::string_view heading) {
 
 // ---- settings ----------------------------------------------------------------------------------
 
+// The config with an open-loop --ramp as the first piece of its rate schedule, as prepare_load()
+// runs it: the page then shows the same schedule for a config taken before or after it.
+inline load_config with_ramp_scheduled(load_config config) {
+  if (config.rate > 0 && config.ramp.count() > 0 && config.rate_schedule.empty())
+    config.rate_schedule.push_back({0, config.rate, config.ramp});
+  return config;
+}
+
 inline std::string milliseconds_setting(std::chrono::milliseconds d, std::string_view zero) {
   if (d.count() <= 0) return std::string(zero);
   return u(static_cast<std::uint64_t>(d.count())) + " ms";
@@ -11162,13 +12506,33 @@ inline std::string settings_section(const load_config& config, const load_result
   setting("Threads", "-t", metric("threads", u(config.threads)));
   setting("Duration", "-d",
           metric("duration_ms", u(static_cast<std::uint64_t>(std::max<std::int64_t>(0, config.duration.count())))) +
-              " ms (" + format_duration_setting(config.duration) + ")");
+              " ms (" + format_duration_setting(config.duration) + ")" +
+              (config.max_responses > 0 ? ", at most: -n ends the run" : ""));
+  setting("Stop after", "-n",
+          config.max_responses > 0
+              ? "until " + metric("max_responses", u(config.max_responses)) + " responses (" +
+                    format_count(config.max_responses) + "), counted from the first request"
+              : std::string("off (the run lasts -d)"));
   setting("Pipeline depth", "-p", metric("pipeline_depth", u(config.pipeline)));
   setting("Requests per connection", "-r",
           config.requests_per_connection > 0 ? u(config.requests_per_connection) : "unlimited (keep-alive)");
-  setting("Rate", "--rate",
-          config.rate > 0 ? metric("rate/target", format_fixed(config.rate, 2)) + " req/s (open loop)"
-                          : std::string("closed loop (each connection waits for its responses)"));
+  const load_config scheduled = with_ramp_scheduled(config);
+  if (config.rate <= 0)
+    setting("Rate", "--rate", "closed loop (each connection waits for its responses)");
+  else if (scheduled.rate_schedule.empty())
+    setting("Rate", "--rate", metric("rate/target", format_fixed(config.rate, 2)) + " req/s (open loop)");
+  else
+    setting("Rate schedule", "--rate",
+            html_escape(format_rate_schedule(scheduled)) + " (open loop; the final rate is " +
+                metric("rate/target", format_fixed(config.rate, 2)) + " req/s)");
+  if (config.ramp.count() > 0)
+    setting("Ramp", "--ramp",
+            html_escape(format_duration_setting(config.ramp)) +
+                (config.rate > 0 ? ": the rate grows from 0 to " + html_escape(format_rate(config.rate)) + " req/s"
+                                 : std::string(": the connections open evenly over it")) +
+                "; the report sets it apart");
+  else
+    setting("Ramp", "--ramp", "none");
   setting("Response timeout", "--timeout", milliseconds_setting(config.timeout, "off"));
   setting("Connect timeout", "--connect-timeout", milliseconds_setting(config.connect_timeout, "the kernel's"));
   setting("Warm-up", "--warmup", milliseconds_setting(config.warmup, "none"));
@@ -11203,8 +12567,12 @@ inline std::string summary_section(const load_config& config, const load_results
                                      format_count(truncate_to_u64(r.requests_per_second())) + " req/s"});
   out += row("Responses", {metric("responses", u(r.responses), "responses"), format_count(r.responses)});
   out += row("Requests sent", {metric("requests", u(r.requests)), format_count(r.requests)});
+  // A schedule asks for different rates over the run: compare with what it asked on average.
+  const load_config plan = with_ramp_scheduled(config);
+  const bool scheduled = !plan.rate_schedule.empty();
+  const std::string asked = scheduled ? format_fixed(asked_rate(plan, r.elapsed_sec), 2) : format_rate(config.rate);
   if (config.rate > 0)
-    out += row("Requests sent per second (asked " + html_escape(format_rate(config.rate)) + ")",
+    out += row("Requests sent per second (asked " + html_escape(asked) + (scheduled ? " on average" : "") + ")",
                {metric("rate/achieved", format_fixed(r.sent_per_second(), 2)),
                 format_fixed(r.sent_per_second(), 2) + " req/s"});
   out += row("Bytes read per second",
@@ -11246,11 +12614,104 @@ inline std::string summary_section(const load_config& config, const load_results
     out += "<p class=\"warning\" id=\"unexpected-status\"><strong>Warning:</strong> " + u(unexpected) +
            " responses had a status outside " + u(static_cast<std::uint64_t>(std::max(0, config.expected_status / 100))) +
            "xx.</p>\n";
-  if (rate_not_reached(config, r))
+  if (rate_not_reached(plan, r))
     out += "<p class=\"warning\" id=\"rate-not-reached\"><strong>Warning:</strong> the target rate was not "
-           "reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " + html_escape(format_rate(config.rate)) +
-           " req/s).</p>\n";
+           "reached (sent " + format_fixed(r.sent_per_second(), 2) + " of " + html_escape(asked) + " req/s" +
+           (scheduled ? " on average" : "") + ").</p>\n";
   return out + "</section>\n";
+}
+
+// ---- thresholds (--assert) ----------------------------------------------------------------------
+
+inline std::size_t thresholds_held(const std::vector<threshold_result>& checked) {
+  return static_cast<std::size_t>(
+      std::count_if(checked.begin(), checked.end(), [](const threshold_result& t) { return t.passed; }));
+}
+
+// "2 of 3 thresholds held; ucannon exits with status 3." The status is the run's own
+// (run_exit_code), so a run that measured nothing says 4, as the CLI does.
+inline std::string threshold_verdict(const load_config& config, const load_results& r,
+                                     const std::vector<threshold_result>& checked) {
+  const std::size_t held = thresholds_held(checked);
+  std::string out = u(held) + " of " + u(checked.size()) + (checked.size() == 1 ? " threshold" : " thresholds") +
+                    " held";
+  if (held == checked.size()) return out + ".";
+  const int status = run_exit_code(r, config.expected_status, checked);
+  out += "; ucannon exits with status " + u(static_cast<std::uint64_t>(status));
+  if (status == exit_nothing_measured) out += " (nothing was measured)";
+  return out + ".";
+}
+
+// The unit after the measured value as the JSON holds it: " µs", "%"...
+inline std::string_view threshold_json_unit(const threshold& rule) {
+  switch (rule.metric) {
+    case threshold_metric::percentile:
+    case threshold_metric::mean:
+    case threshold_metric::max: return " µs";
+    case threshold_metric::rps: return " responses/s";
+    case threshold_metric::errors:
+    case threshold_metric::unexpected: return rule.percent ? "%" : "";
+  }
+  return "";
+}
+
+inline std::string thresholds_section(const load_config& config, const load_results& r,
+                                      const std::vector<threshold_result>& checked) {
+  const bool all_held = thresholds_held(checked) == checked.size();
+  std::string out = section_open("thresholds", "Thresholds");
+  out += "<p class=\"" + std::string(all_held ? "note" : "warning") + "\"><strong id=\"threshold-verdict\">" +
+         html_escape(threshold_verdict(config, r, checked)) + "</strong></p>\n";
+  out += "<table class=\"thresholds\">\n" +
+         table_head({"Assertion (--assert)", "Result", "Measured", "As --json writes it"}) + "<tbody>\n";
+  for (std::size_t i = 0; i < checked.size(); ++i) {
+    const threshold_result& t = checked[i];
+    const std::string path = "thresholds/" + u(i) + "/";
+    const std::string_view unit = threshold_json_unit(t.rule);
+    // The verdict is a word (and a sign), so it does not rest on colour.
+    out += "<tr data-threshold=\"" + u(i) + "\" class=\"" + (t.passed ? "pass" : "fail") +
+           "\"><th scope=\"row\"><code>" + html_escape(t.rule.text) + "</code></th><td><strong>" +
+           (t.passed ? "✓ PASS" : "✗ FAIL") + "</strong></td><td>" + html_escape(format_threshold_value(t)) +
+           "</td><td>" + metric(path + "measured", format_fixed(t.measured, 3)) + std::string(unit) + ", passed " +
+           metric(path + "passed", t.passed ? "true" : "false") + "</td></tr>\n";
+  }
+  out += "</tbody></table>\n";
+  if (config.rate > 0)
+    out += "<p>Latency thresholds look at the corrected latency (from each request's intended send).</p>\n";
+  return out + "</section>\n";
+}
+
+// ---- ramp and steady state -------------------------------------------------------------------------
+
+inline std::string ramp_section(const load_config& config, const load_results& r) {
+  const latency_histogram& steady = r.steady_latency;
+  const latency_histogram& whole = r.latency;
+  const std::string_view what = config.rate > 0 ? "corrected latency" : "latency";
+  std::string out = section_open("ramp", "Ramp and steady state");
+  const load_config plan = with_ramp_scheduled(config);
+  out += "<p>The first " + metric("ramp/seconds", format_fixed(r.ramp_sec, 3)) + " s of the run were its ramp";
+  if (config.rate > 0 && !plan.rate_schedule.empty())
+    out += " (the rate schedule: " + html_escape(format_rate_schedule(plan)) + ")";
+  else if (config.ramp.count() > 0)
+    out += " (the connections opened evenly over " + html_escape(format_duration_setting(config.ramp)) + ")";
+  out += ". The steady state is the " + html_escape(format_fixed(std::max(0.0, r.elapsed_sec - r.ramp_sec), 3)) +
+         " s after it; the other sections count the whole run, ramp included.</p>\n";
+  out += "<table class=\"summary\" id=\"ramp-table\">\n" +
+         table_head({"Measure", "After the ramp", "Whole run"}) + "<tbody>\n";
+  out += row("Responses", {metric("ramp/steady_responses", u(r.steady_responses)), u(r.responses)});
+  out += row("Requests per second", {metric("ramp/steady_rps", format_fixed(r.steady_requests_per_second(), 2)),
+                                     format_fixed(r.requests_per_second(), 2)});
+  auto latency_row = [&](std::string_view name, std::string_view key, std::uint64_t steady_us,
+                         std::uint64_t whole_us) {
+    out += row(std::string(name) + " " + std::string(what) + " (µs)",
+               {metric("ramp/steady_latency_us/" + std::string(key), u(steady_us)), u(whole_us)});
+  };
+  latency_row("Average", "avg", average_latency_us(steady), average_latency_us(whole));
+  latency_row("p50", "p50", steady.quantile_us(0.5), whole.quantile_us(0.5));
+  latency_row("p90", "p90", steady.quantile_us(0.9), whole.quantile_us(0.9));
+  latency_row("p99", "p99", steady.quantile_us(0.99), whole.quantile_us(0.99));
+  latency_row("p99.9", "p999", steady.quantile_us(0.999), whole.quantile_us(0.999));
+  latency_row("Maximum", "max", steady.max_us(), whole.max_us());
+  return out + "</tbody></table>\n</section>\n";
 }
 
 // ---- responses per second ----------------------------------------------------------------------
@@ -11262,26 +12723,65 @@ inline std::string throughput_section(const load_config& config, const load_resu
     return out + "<p>The run measured no whole second, so there is nothing to plot.</p>\n</section>\n";
 
   const auto [low, high] = std::minmax_element(per_second.begin(), per_second.end());
+  const std::size_t n = per_second.size();
+  // A rate schedule: the requests it asks in each second, drawn instead of the flat --rate line.
+  const load_config plan = with_ramp_scheduled(config);
+  std::vector<double> asked;
+  if (config.rate > 0 && !plan.rate_schedule.empty()) {
+    const rate_curve curve = make_rate_curve(plan);
+    for (std::size_t i = 0; i < n; ++i)
+      asked.push_back(curve.requests_by(static_cast<double>(i + 1)) - curve.requests_by(static_cast<double>(i)));
+  }
   double peak = static_cast<double>(*high);
   if (config.rate > 0) peak = std::max(peak, config.rate);
+  for (double a : asked) peak = std::max(peak, a);
   const double top = nice_ceiling(peak);
-  const std::size_t n = per_second.size();
   // One second per point, at the middle of its second; a single second sits in the middle.
   auto x_of = [&](std::size_t i) { return frame::x((static_cast<double>(i) + 0.5) / static_cast<double>(n)); };
   auto y_of = [&](double v) { return frame::y(v / top); };
 
   std::string description = "Responses received in each of the " + u(n) + " whole seconds of the run: lowest " +
                             u(*low) + ", highest " + u(*high) + ".";
-  if (config.rate > 0) description += " The dashed line is the target rate, " + format_rate(config.rate) + " per second.";
+  if (!asked.empty())
+    description += " The dashed steps are the requests the schedule asked for in each second (" +
+                   format_rate_schedule(plan) + ").";
+  else if (config.rate > 0)
+    description += " The dashed line is the target rate, " + format_rate(config.rate) + " per second.";
+  if (r.ramp_sec > 0)
+    description += " A dashed vertical line marks the end of the ramp, " + format_fixed(r.ramp_sec, 2) +
+                   " s into the run; the part after it is the steady state.";
   description += " The table below lists every second.";
   out += svg_open("rps-plot", "Responses per second over the run", description);
   out += y_axis(top, count_label, "responses per second", "second of the run");
   const std::size_t label_every = std::max<std::size_t>(1, (n + 9) / 10);
   for (std::size_t i = 0; i < n; i += label_every) out += text(x_of(i), frame::y0 + 18, "middle", u(i + 1));
-  if (config.rate > 0) {
+  if (!asked.empty()) {
+    // A step across each whole second: the count is asked over the second, and the steps stay
+    // visible where the measured line runs right through them.
+    std::string points, values;
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::string y = at(y_of(asked[i]));
+      points += (i ? " " : "") + at(frame::x(static_cast<double>(i) / static_cast<double>(n))) + "," + y + " " +
+                at(frame::x(static_cast<double>(i + 1) / static_cast<double>(n))) + "," + y;
+      values += (i ? " " : "") + format_fixed(asked[i], 2);
+    }
+    out += "<polyline class=\"reference\" data-series=\"asked_rate\" data-values=\"" + values + "\" points=\"" +
+           points + "\"/>\n";
+    out += text(frame::x1 + 6, y_of(asked.back()) + 4, "start", "asked rate", "series-label");
+  } else if (config.rate > 0) {
     const double y = y_of(config.rate);
     out += line(frame::x0, y, frame::x1, y, "reference");
     out += text(frame::x1 + 6, y + 4, "start", "target " + count_label(config.rate) + "/s", "series-label");
+  }
+  if (r.ramp_sec > 0) {
+    // Second i is drawn over [i, i + 1) of the axis, so a time t sits at t / n of its width.
+    const double x = frame::x(r.ramp_sec / static_cast<double>(n));
+    const bool label_left = x > (frame::x0 + frame::x1) / 2;
+    out += "<line class=\"ramp-end\" id=\"ramp-end\" data-seconds=\"" + format_fixed(r.ramp_sec, 3) + "\" x1=\"" +
+           at(x) + "\" y1=\"" + at(frame::y0) + "\" x2=\"" + at(x) + "\" y2=\"" + at(frame::y1) + "\"/>\n";
+    // Above the plotting area, where no point or line can be.
+    out += text(label_left ? x - 5 : x + 5, frame::y1 - 5, label_left ? "end" : "start",
+                "end of ramp (" + format_fixed(r.ramp_sec, 2) + " s)", "ramp-label");
   }
   std::string points;
   for (std::size_t i = 0; i < n; ++i)
@@ -11657,7 +13157,10 @@ table { border-collapse: collapse; margin: .5rem 0; }
 th, td { border: 1px solid #bbb; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 thead th { background: #eef2f7; }
 td { font-variant-numeric: tabular-nums; }
+#ramp-table td,
 .summary td:nth-child(2), .counts td, .percentiles td, .series-table td, .history td:nth-child(6) { text-align: right; }
+.thresholds tr.fail td:nth-child(2) { color: #8a1c00; }
+.thresholds tr.pass td:nth-child(2) { color: #1d5f2a; }
 .warning { border-left: 4px solid #8a3a00; padding: .3rem .7rem; background: #fff4ec; }
 .note { border-left: 4px solid #1d4f91; padding: .3rem .7rem; background: #eef2f7; }
 svg.plot { display: block; width: 100%; max-width: 760px; height: auto; margin: .5rem 0; }
@@ -11666,7 +13169,9 @@ svg .axis-title { font-size: 13px; }
 svg .series-label { font-size: 12px; font-weight: 600; }
 svg .axis { stroke: #1a1a1a; stroke-width: 1; }
 svg .grid { stroke: #d0d0d0; stroke-width: 1; }
-svg .reference { stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 4; }
+svg .reference { fill: none; stroke: #555; stroke-width: 1.5; stroke-dasharray: 3 4; }
+svg .ramp-end { stroke: #1a1a1a; stroke-width: 1.5; stroke-dasharray: 7 4; }
+svg .ramp-label { font-size: 12px; font-style: italic; }
 svg .series { fill: none; stroke-width: 2.2; stroke-linejoin: round; }
 svg .s1 { stroke: #1d4f91; }
 svg .s2 { stroke: #8a3a00; stroke-dasharray: 8 5; }
@@ -11711,9 +13216,16 @@ inline std::string format_html_report(const load_config& config, const load_resu
     out += "<p class=\"note\" id=\"merged-note\" data-merged-runs=\"" + page::u(options.merged_runs) +
            "\">Merged from " + page::u(options.merged_runs) + " run" + (options.merged_runs == 1 ? "" : "s") +
            " (ucannon merge): counts are sums and the percentiles come from the merged histograms.</p>\n";
+  const bool has_thresholds = options.thresholds != nullptr && !options.thresholds->empty();
+  if (has_thresholds)
+    out += "<p class=\"" + std::string(all_passed(*options.thresholds) ? "note" : "warning") +
+           "\">Thresholds (--assert): <a href=\"#thresholds\" id=\"threshold-alert\">" +
+           html_escape(page::threshold_verdict(config, results, *options.thresholds)) + "</a></p>\n";
   out += "</header>\n<main>\n";
   out += page::settings_section(config, results, options);
   out += page::summary_section(config, results);
+  if (has_thresholds) out += page::thresholds_section(config, results, *options.thresholds);
+  if (results.ramp_sec > 0) out += page::ramp_section(config, results);
   out += page::throughput_section(config, results);
   out += page::latency_section(config, results);
   out += page::histogram_section(config, results);

@@ -209,4 +209,40 @@ TEST_CASE("ucannon https: a broken record mid-stream is a counted read error, an
   CHECK(server.broken() >= j["errors"]["read"].u64());
 }
 
+#ifdef URING_CANNON_SERVER_PATH
+TEST_CASE("ucannon https and wss against ucannon-server --tls-cert: bodies, resumption and WebSocket echo",
+          "[ucannon][tls]") {
+  test_support::test_certificates certs;
+  test_support::child_process server(URING_CANNON_SERVER_PATH,
+                                     {"--port", "0", "--quiet", "--tls-cert", certs.server_cert_file(), "--tls-key",
+                                      certs.server_key_file()});
+  const std::string first = server.read_stdout_until("\n", 10s);
+  const std::string prefix = "listening on 127.0.0.1:";
+  REQUIRE(first.rfind(prefix, 0) == 0);
+  const std::string base = "https://localhost:" + std::to_string(std::stoi(first.substr(prefix.size())));
+  temp_home home;
+
+  const auto bodies = ucannon({base + "/bin/64K", "-c", "4", "-d", "1", "-r", "3", "--cacert", certs.ca_file(),
+                               "--json"}, home);
+  INFO(bodies.out << bodies.err);
+  REQUIRE(bodies.exit_code == 0);
+  const auto j = parse_json(bodies.out);
+  CHECK(j["responses"].u64() > 10);
+  CHECK(j["errors"]["read"].u64() == 0);
+  CHECK(j["bytes_read"].u64() >= j["responses"].u64() * 65536);  // decrypted HTTP bytes
+  CHECK(j["tls"]["version"].text == "TLSv1.3");
+  CHECK(j["tls"]["resumed"].u64() > 0);
+
+  const auto ws = ucannon({base + "/ws", "--ws", "-c", "2", "-p", "4", "-d", "1", "--cacert", certs.ca_file(), "--json"},
+                          home);
+  INFO(ws.out << ws.err);
+  REQUIRE(ws.exit_code == 0);
+  const auto w = parse_json(ws.out);
+  CHECK(w["ws_upgrades"].u64() == 2);
+  CHECK(w["responses"].u64() > 100);
+  CHECK(w["errors"]["read"].u64() == 0);
+  CHECK(w["tls"]["handshakes"].u64() == 2);
+}
+#endif
+
 #endif

@@ -9,11 +9,16 @@
 // WebSocket upgrade) interrupt the batch, after the responses before them were sent. A warm
 // connection answering `GET /health` or `GET /` allocates nothing.
 //
+// With a TLS server context (built with URING_CANNON_WITH_TLS, i.e. OpenSSL) every connection is
+// HTTPS / WSS: a bounded handshake first, then the same session over decrypted bytes. OpenSSL
+// never touches the socket; the ring moves the ciphertext (tls_stream.hpp).
+//
 // Endpoints (any method unless noted; HEAD gets the GET response without its body):
 //   /                    200, a JSON echo of the request: method, target, version, headers, body_length
 //   /health              200 "OK"
 //   /stats               200 {"requests": N, "connections": open now, "accepted": since the start},
-//                        over all threads, this request and its connection included
+//                        over all threads, this request and its connection included (over
+//                        TLS, connections count once their handshake has completed)
 //   /bin/{size}          {size} bytes (1024, 1K, 10M, 1G: K, M, G are powers of 1024; at most 1 TiB);
 //                        ?chunked=true sends them chunked. Byte i of a body is body_alphabet[i % 64].
 //   /chunked[/{count}]   {count} chunks (default 1) of ?size= bytes (default 64) with ?delay= ms
@@ -32,6 +37,9 @@
 #include <uring_cannon/tcp_stream.hpp>
 #include <uring_cannon/websocket_frame.hpp>
 #include <uring_cannon/websocket_handshake.hpp>
+#ifdef URING_CANNON_WITH_TLS
+#include <uring_cannon/tls_stream.hpp>
+#endif
 
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -39,16 +47,20 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <coroutine>
 #include <cstdint>
 #include <exception>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace uring_cannon::test_server {
@@ -106,6 +118,9 @@ struct thread_context {
   buffer_ring& buffers;
   request_counters& counters;
   unsigned thread_index = 0;
+#ifdef URING_CANNON_WITH_TLS
+  const tls_server_context* tls = nullptr;  ///< set: every connection speaks TLS first
+#endif
 };
 
 /// The 64 characters a /bin or /chunked body cycles through: byte i is body_alphabet[i % 64].
@@ -320,12 +335,31 @@ class session {
   enum class route : std::uint8_t { echo, health, stats, bin, chunked, upload, status, delay, websocket, not_found };
 
   void on_head() {
-    route_ = classify(parser_.path());
-    head_only_ = parser_.method() == "HEAD";
+    method_ = parser_.method();
+    target_ = parser_.target();
+    head_held_ = parser_.has_body();
+    if (head_held_) hold_head();
+    route_ = classify(path());
+    head_only_ = method_ == "HEAD";
     if (route_ == route::echo) start_echo();
     // A client that waits for permission to send its body gets it at the end of this batch.
     if (parser_.expects_continue() && parser_.has_body() && parser_.version_minor() >= 1)
       out_ += "HTTP/1.1 100 Continue\r\n\r\n";
+  }
+
+  // The head's views point into the receive that carried it. A request with a body completes
+  // in a later receive, by which time that memory may hold other bytes (a provided buffer given
+  // back, the TLS plaintext buffer refilled): what respond() reads of the head is copied first.
+  void hold_head() {
+    held_head_.assign(method_).append(target_);
+    const std::size_t method_size = method_.size();
+    method_ = std::string_view(held_head_).substr(0, method_size);
+    target_ = std::string_view(held_head_).substr(method_size);
+  }
+  std::string_view path() const noexcept { return target_.substr(0, target_.find('?')); }
+  std::string_view query() const noexcept {
+    const std::size_t mark = target_.find('?');
+    return mark == std::string_view::npos ? std::string_view{} : target_.substr(mark + 1);
   }
 
   static route classify(std::string_view path) noexcept {
@@ -369,7 +403,7 @@ class session {
       case route::chunked:
         return respond_chunked();
       case route::upload:
-        if (parser_.method() != "POST" && parser_.method() != "PUT") {
+        if (method_ != "POST" && method_ != "PUT") {
           write_text(405, "/upload takes POST or PUT", "text/plain", "Allow: POST, PUT\r\n");
         } else {
           char digits[24];
@@ -380,7 +414,7 @@ class session {
       case route::status:
         return respond_status();
       case route::delay: {
-        const auto ms = uring_cannon::detail::parse_decimal(parser_.path().substr(7), 60'000);
+        const auto ms = uring_cannon::detail::parse_decimal(path().substr(7), 60'000);
         if (!ms) {
           write_text(400, "bad /delay/{ms}: a number of milliseconds up to 60000");
           return next::read_more;
@@ -467,18 +501,18 @@ class session {
   // ---- bodies ----------------------------------------------------------------------------------------
 
   next respond_bin() {
-    const auto size = detail::parse_size(parser_.path().substr(5), std::uint64_t(1) << 40);
+    const auto size = detail::parse_size(path().substr(5), std::uint64_t(1) << 40);
     if (!size) {
       write_text(400, "bad /bin/{size}: a byte count with an optional K, M or G suffix, up to 1T");
       return next::read_more;
     }
-    const auto flag = detail::query_parameter(parser_.query(), "chunked");
+    const auto flag = detail::query_parameter(query(), "chunked");
     const bool chunked = flag && (*flag == "true" || *flag == "1") && parser_.version_minor() >= 1;
     return send_body(*size, chunked ? detail::bin_chunk : detail::body_piece, chunked, std::chrono::milliseconds(0));
   }
 
   next respond_chunked() {
-    const std::string_view path = parser_.path();
+    const std::string_view path = this->path();
     std::uint64_t count = 1;
     if (path.size() > 9) {
       const auto parsed = uring_cannon::detail::parse_decimal(path.substr(9), 10'000'000);
@@ -486,12 +520,12 @@ class session {
       count = *parsed;
     }
     std::uint64_t size = 64, delay = 0;
-    if (const auto text = detail::query_parameter(parser_.query(), "size")) {
+    if (const auto text = detail::query_parameter(query(), "size")) {
       const auto parsed = detail::parse_size(*text, 16u << 20);
       if (!parsed || *parsed == 0) return bad_request("bad size: 1 byte to 16M");
       size = *parsed;
     }
-    if (const auto text = detail::query_parameter(parser_.query(), "delay")) {
+    if (const auto text = detail::query_parameter(query(), "delay")) {
       const auto parsed = uring_cannon::detail::parse_decimal(*text, 60'000);
       if (!parsed) return bad_request("bad delay: milliseconds up to 60000");
       delay = *parsed;
@@ -528,7 +562,7 @@ class session {
   }
 
   next respond_status() {
-    const auto code = uring_cannon::detail::parse_decimal(parser_.path().substr(8), 999);
+    const auto code = uring_cannon::detail::parse_decimal(path().substr(8), 999);
     if (!code || *code < 100 || *code > 599) return bad_request("bad /status/{code}: 100 to 599");
     const int status = int(*code);
     if (status == 101) return bad_request("101 is only sent for a WebSocket upgrade: see /ws");
@@ -552,8 +586,10 @@ class session {
   }
 
   next respond_upgrade() {
+    // Its headers are not held past a body (a GET upgrade has none): one with a body is refused.
+    if (head_held_) return bad_request("a WebSocket upgrade request has no body");
     const auto upgrade = parser_.header("upgrade");
-    if (parser_.method() != "GET" || !upgrade) {
+    if (method_ != "GET" || !upgrade) {
       write_text(426, "/ws takes a WebSocket upgrade", "text/plain", "Upgrade: websocket\r\nConnection: Upgrade\r\n");
       return next::read_more;
     }
@@ -573,19 +609,157 @@ class session {
   http::request_parser parser_;
   std::string out_;
   std::string echo_;
+  std::string_view method_;  ///< the current request's, in its receive or in held_head_
+  std::string_view target_;
+  std::string held_head_;    ///< method and target of a request with a body
   route route_ = route::not_found;
+  bool head_held_ = false;
   bool head_only_ = false;
   bool keep_alive_ = true;
   pending_work pending_;
 };
 
-// ---- the coroutines around it ----------------------------------------------------------------------
+// ---- how a connection's bytes travel ---------------------------------------------------------------
+//
+// The coroutines below are written once over a transport, which moves the bytes the session reads
+// and writes. A transport provides:
+//   receive()          awaitable: the next received bytes as a string_view, valid until the next
+//                      receive(); nullopt at the end of the stream or on an error
+//   send(bytes)        awaitable: sends all of `bytes`; a result that is false on failure
+//   shutdown_output()  awaitable: ends the sending side (the peer sees end of stream)
+//   incoming()         the raw multishot receive, for draining before a close
+// plain_transport hands the operations' own awaitables through, so the plain path runs the same
+// code, with the same frames and copies, as before transports existed.
+
+/// A connection without TLS: received buffers are read in place, responses sent as they are.
+class plain_transport {
+ public:
+  static constexpr bool encrypted = false;
+
+  plain_transport(tcp_stream& conn, thread_context& context) : conn_(conn), incoming_(conn.receiver(context.buffers)) {}
+
+  /// The next chunk in place; the previous one goes back to the ring first.
+  auto receive() noexcept {
+    lease_.reset();  // the previous chunk is used up: its buffer goes back before the wait
+    using next_awaiter = decltype(incoming_.next());
+    struct awaiter {
+      plain_transport& self;
+      next_awaiter next;
+      bool await_ready() noexcept { return next.await_ready(); }
+      auto await_suspend(std::coroutine_handle<> waiter) { return next.await_suspend(waiter); }
+      std::optional<std::string_view> await_resume() noexcept {
+        auto chunk = next.await_resume();
+        if (!chunk || chunk->empty()) return std::nullopt;
+        self.lease_ = std::move(*chunk);
+        return self.lease_.chars();
+      }
+    };
+    return awaiter{*this, incoming_.next()};
+  }
+  /// `bytes` must stay put until the send completes, as for any send.
+  auto send(std::string_view bytes) noexcept { return conn_.send_all(bytes); }
+  auto shutdown_output() noexcept { return conn_.shutdown(SHUT_WR); }
+  recv_stream& incoming() noexcept { return incoming_; }
+
+ private:
+  tcp_stream& conn_;
+  recv_stream incoming_;
+  buffer_lease lease_;  ///< the chunk the latest receive() points into
+};
+
+#ifdef URING_CANNON_WITH_TLS
+/// A connection through TLS: ciphertext moves through the ring, the session reads decrypted bytes
+/// from a per-connection buffer, and what it sends is encrypted a slice at a time.
+class tls_transport {
+ public:
+  static constexpr bool encrypted = true;
+  /// Plaintext handed to the session per receive (one full TLS record).
+  static constexpr std::size_t plaintext_capacity = 16 * 1024;
+  /// Plaintext encrypted per send: a large body never becomes one large ciphertext buffer.
+  static constexpr std::size_t send_slice = 64 * 1024;
+  /// How long a client has to complete its handshake.
+  static constexpr std::chrono::seconds handshake_timeout{10};
+
+  tls_transport(tcp_stream& conn, thread_context& context)
+      : conn_(conn), context_(context), incoming_(conn.receiver(context.buffers)),
+        plaintext_(new char[plaintext_capacity]) {}
+
+  /// Runs the server side of the handshake; false when it failed or timed out (the alert that
+  /// explains a failure has been sent).
+  task<bool> handshake() {
+    if (context_.tls == nullptr || !session_.start_server(*context_.tls)) co_return false;
+    const auto done = co_await tls_handshake(context_.sched, conn_.fd(), session_, context_.buffers, handshake_timeout);
+    co_return done.ok();
+  }
+
+  /// Decrypts everything that has arrived, up to the buffer's size, so that requests pipelined
+  /// over several records are still answered in one batch. Waits for the socket only when no
+  /// complete record is buffered.
+  task<std::optional<std::string_view>> receive() {
+    std::size_t filled = 0;
+    for (;;) {
+      while (filled < plaintext_capacity) {
+        const tls_read_result r = session_.read_plaintext(
+            std::as_writable_bytes(std::span<char>(plaintext_.get() + filled, plaintext_capacity - filled)));
+        if (r.status == tls_read_status::data) {
+          filled += r.size;
+        } else if (r.status == tls_read_status::would_block || filled > 0) {
+          break;  // a close or an error after data reads again on the next receive()
+        } else {
+          // The end: answer the peer's close_notify, or send the alert that explains an error.
+          if (r.status == tls_read_status::closed) (void)session_.write_close_notify();
+          if (!session_.pending_ciphertext().empty()) (void)co_await tls_flush(context_.sched, conn_.fd(), session_);
+          co_return std::nullopt;
+        }
+      }
+      if (filled > 0) co_return std::string_view(plaintext_.get(), filled);
+      // Reading may have queued records of our own (a KeyUpdate answer): they go out before we wait.
+      if (!session_.pending_ciphertext().empty() && !co_await tls_flush(context_.sched, conn_.fd(), session_))
+        co_return std::nullopt;
+      auto chunk = co_await incoming_.next();
+      // No complete record is buffered, so an end of stream here ends the plaintext too.
+      if (!chunk || chunk->empty()) co_return std::nullopt;
+      session_.feed_ciphertext(chunk->bytes());
+    }
+  }
+
+  /// Encrypts and sends `bytes`, send_slice at a time; the result is bytes.size().
+  task<io_result<std::size_t>> send(std::string_view bytes) {
+    for (std::size_t done = 0; done < bytes.size();) {
+      const std::string_view slice = bytes.substr(done, send_slice);
+      if (!session_.write_plaintext(slice)) co_return io_result<std::size_t>::failure(EPROTO);
+      const auto sent = co_await tls_flush(context_.sched, conn_.fd(), session_);
+      if (!sent) co_return sent;
+      done += slice.size();
+    }
+    co_return bytes.size();
+  }
+
+  /// Sends close_notify (best effort: the TCP shutdown follows either way), then shuts down.
+  task<bool> shutdown_output() {
+    if (session_.write_close_notify()) (void)co_await tls_flush(context_.sched, conn_.fd(), session_);
+    co_return bool(co_await conn_.shutdown(SHUT_WR));
+  }
+
+  recv_stream& incoming() noexcept { return incoming_; }
+
+ private:
+  tcp_stream& conn_;
+  thread_context& context_;
+  recv_stream incoming_;
+  tls_session session_;  ///< also holds the ciphertext an in-flight send points at
+  std::unique_ptr<char[]> plaintext_;
+};
+#endif
+
+// ---- the coroutines around the session ---------------------------------------------------------------
 
 /// Sends and clears `out`; false when the connection failed. A buffer that grew large for one
 /// burst is given back, so an idle connection holds little.
-inline task<bool> flush(tcp_stream& conn, std::string& out) {
+template <class Transport>
+inline task<bool> flush(Transport& t, std::string& out) {
   if (out.empty()) co_return true;
-  const auto sent = co_await conn.send_all(out);
+  const auto sent = co_await t.send(out);
   out.clear();
   if (out.capacity() > (1u << 20)) {
     std::string().swap(out);
@@ -596,23 +770,25 @@ inline task<bool> flush(tcp_stream& conn, std::string& out) {
 
 /// Sends `out`, then half-closes and reads until the peer closes (at most 1 MiB), so that the
 /// last response is not lost to a reset caused by unread data.
-inline task<> close_gracefully(tcp_stream& conn, recv_stream& incoming, std::string& out) {
-  if (!co_await flush(conn, out)) co_return;
-  if (!co_await conn.shutdown(SHUT_WR)) co_return;
+template <class Transport>
+inline task<> close_gracefully(Transport& t, std::string& out) {
+  if (!co_await flush(t, out)) co_return;
+  if (!co_await t.shutdown_output()) co_return;
   std::size_t drained = 0;
   while (drained < (1u << 20)) {
-    auto chunk = co_await incoming.next();
+    auto chunk = co_await t.incoming().next();  // raw bytes (ciphertext, with TLS): only counted
     if (!chunk || chunk->empty()) co_return;
     drained += chunk->size();
   }
 }
 
 /// Sends the body a `stream` step describes, from the shared static buffer, piece by piece.
-inline task<bool> stream_body(tcp_stream& conn, scheduler& sched, const session::pending_work& work, std::string& out) {
+template <class Transport>
+inline task<bool> stream_body(Transport& t, scheduler& sched, const session::pending_work& work, std::string& out) {
   std::uint64_t offset = 0;
   while (offset < work.total) {
     if (offset > 0 && work.delay.count() > 0) {
-      if (!co_await flush(conn, out)) co_return false;
+      if (!co_await flush(t, out)) co_return false;
       (void)co_await sleep_for(sched, work.delay);
     }
     const std::uint64_t n = std::min(work.piece, work.total - offset);
@@ -623,19 +799,19 @@ inline task<bool> stream_body(tcp_stream& conn, scheduler& sched, const session:
     if (n <= 16 * 1024) {
       out += detail::body_bytes(offset, std::size_t(n));  // small: one send with its framing
     } else {
-      if (!co_await flush(conn, out)) co_return false;
+      if (!co_await flush(t, out)) co_return false;
       for (std::uint64_t done = 0; done < n;) {
         const std::string_view bytes = detail::body_bytes(offset + done, std::size_t(std::min<std::uint64_t>(n - done, detail::body_piece)));
-        if (!co_await conn.send_all(bytes)) co_return false;
+        if (!co_await t.send(bytes)) co_return false;
         done += bytes.size();
       }
     }
     if (work.chunked) out += "\r\n";
     offset += n;
-    if (out.size() >= detail::flush_threshold && !co_await flush(conn, out)) co_return false;
+    if (out.size() >= detail::flush_threshold && !co_await flush(t, out)) co_return false;
   }
   if (work.chunked) out += "0\r\n\r\n";
-  co_return co_await flush(conn, out);
+  co_return co_await flush(t, out);
 }
 
 /// Appends one unmasked server frame to `out`.
@@ -647,10 +823,10 @@ inline void append_frame(std::string& out, websocket::opcode op, std::span<const
 
 /// The WebSocket half of a connection after its 101: echoes messages, answers pings, and
 /// completes the close handshake. `first` holds bytes that arrived with the upgrade request.
-inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::string_view first, std::string& out) {
+template <class Transport>
+inline task<> serve_websocket(Transport& t, std::string_view first, std::string& out) {
   websocket::message_decoder decoder(websocket::role::server);
   std::string_view input = first;
-  buffer_lease lease;  // keeps the slice `input` points into alive
   for (;;) {
     bool closing = false;
     while (!closing) {
@@ -684,22 +860,27 @@ inline task<> serve_websocket(tcp_stream& conn, recv_stream& incoming, std::stri
         default:
           break;  // pong: nothing to do
       }
-      if (out.size() >= detail::flush_threshold && !co_await flush(conn, out)) co_return;
+      if (out.size() >= detail::flush_threshold && !co_await flush(t, out)) co_return;
     }
     if (closing) {
-      co_await close_gracefully(conn, incoming, out);
+      co_await close_gracefully(t, out);
       co_return;
     }
-    if (!co_await flush(conn, out)) co_return;
-    auto chunk = co_await incoming.next();
-    if (!chunk || chunk->empty()) co_return;
-    lease = std::move(*chunk);
-    input = lease.chars();
+    if (!co_await flush(t, out)) co_return;
+    const std::optional<std::string_view> received = co_await t.receive();  // `input` is used up
+    if (!received) co_return;
+    input = *received;
   }
 }
 
-/// Serves one connection until the peer closes, an error, or a response that ends it.
+/// Serves one connection until the peer closes, an error, or a response that ends it. Over TLS
+/// the handshake comes first; one that fails closes the connection, and nothing is counted.
+template <class Transport = plain_transport>
 inline task<> serve_connection(tcp_stream conn, thread_context& context) {
+  Transport t(conn, context);
+  if constexpr (Transport::encrypted) {
+    if (!co_await t.handshake()) co_return;
+  }
   struct open_while_served {  // /stats counts the connections open now
     thread_context& context;
     explicit open_while_served(thread_context& c) : context(c) { context.counters.connections_change(context.thread_index, 1); }
@@ -707,11 +888,10 @@ inline task<> serve_connection(tcp_stream conn, thread_context& context) {
   } counted(context);
   session state(context);
   std::string& out = state.output();
-  auto incoming = conn.receiver(context.buffers);
   for (;;) {
-    auto chunk = co_await incoming.next();
-    if (!chunk || chunk->empty()) co_return;
-    std::string_view input = chunk->chars();
+    const std::optional<std::string_view> received = co_await t.receive();
+    if (!received) co_return;
+    std::string_view input = *received;
     for (bool more = true; more;) {
       const session::step step = state.process(input);
       input = step.rest;
@@ -720,45 +900,46 @@ inline task<> serve_connection(tcp_stream conn, thread_context& context) {
           more = false;
           break;
         case session::next::flush:
-          if (!co_await flush(conn, out)) co_return;
+          if (!co_await flush(t, out)) co_return;
           break;
         case session::next::close:
-          co_await close_gracefully(conn, incoming, out);
+          co_await close_gracefully(t, out);
           co_return;
         case session::next::delay:
-          if (!co_await flush(conn, out)) co_return;
+          if (!co_await flush(t, out)) co_return;
           (void)co_await sleep_for(context.sched, state.pending().delay);
           state.finish_delay();
           if (!state.keep_alive()) {
-            co_await close_gracefully(conn, incoming, out);
+            co_await close_gracefully(t, out);
             co_return;
           }
           break;
         case session::next::stream:
-          if (!co_await flush(conn, out)) co_return;
-          if (!co_await stream_body(conn, context.sched, state.pending(), out)) co_return;
+          if (!co_await flush(t, out)) co_return;
+          if (!co_await stream_body(t, context.sched, state.pending(), out)) co_return;
           if (!state.keep_alive()) {
-            co_await close_gracefully(conn, incoming, out);
+            co_await close_gracefully(t, out);
             co_return;
           }
           break;
         case session::next::upgrade:
-          if (!co_await flush(conn, out)) co_return;
-          co_await serve_websocket(conn, incoming, input, out);
+          if (!co_await flush(t, out)) co_return;
+          co_await serve_websocket(t, input, out);
           co_return;
       }
     }
     // The batch: every response to the requests of this receive, in one send.
     if (!out.empty()) {
-      const auto sent = co_await conn.send_all(out);
+      const auto sent = co_await t.send(out);
       out.clear();
       if (!sent) co_return;
     }
   }
 }
 
-/// Accepts connections on `l` and serves each one. Accept errors (EMFILE, say) are counted in
-/// `*accept_errors` and followed by a 1 ms pause instead of a spin.
+/// Accepts connections on `l` and serves each one (through TLS when the context has a TLS
+/// server context). Accept errors (EMFILE, say) are counted in `*accept_errors` and followed
+/// by a 1 ms pause instead of a spin.
 inline task<> accept_connections(thread_context& context, listener& l, std::uint64_t* accept_errors = nullptr) {
   auto accepts = l.accepts(context.sched);
   for (;;) {
@@ -770,7 +951,13 @@ inline task<> accept_connections(thread_context& context, listener& l, std::uint
     }
     const int one = 1;
     ::setsockopt(*fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // heads and streamed pieces go out at once
-    context.sched.spawn(serve_connection(tcp_stream(context.sched, *fd), context));
+#ifdef URING_CANNON_WITH_TLS
+    if (context.tls != nullptr) {
+      context.sched.spawn(serve_connection<tls_transport>(tcp_stream(context.sched, *fd), context));
+      continue;
+    }
+#endif
+    context.sched.spawn(serve_connection<plain_transport>(tcp_stream(context.sched, *fd), context));
   }
 }
 
@@ -781,6 +968,10 @@ struct server_options {
   unsigned ring_entries = 1024;
   unsigned buffer_count = 1024;        ///< provided receive buffers per thread (a power of two)
   std::uint32_t buffer_size = 16384;   ///< bytes per receive buffer
+#ifdef URING_CANNON_WITH_TLS
+  /// When set (created), every connection is HTTPS / WSS: one context serves all threads.
+  tls_server_context tls{};
+#endif
 };
 
 /// The whole server: `threads` threads, each with its own scheduler and listener on one port.
@@ -789,8 +980,8 @@ class server {
   /// Binds the listeners (the first one picks the port when `local` has port 0; the others join
   /// it with SO_REUSEPORT). Throws std::system_error when binding fails.
   explicit server(const endpoint& local, server_options options = {})
-      : options_(options), counters_(std::max(1u, options.threads)),
-        schedulers_(std::make_unique<std::atomic<scheduler*>[]>(std::max(1u, options.threads))) {
+      : options_(std::move(options)), counters_(std::max(1u, options_.threads)),
+        schedulers_(std::make_unique<std::atomic<scheduler*>[]>(std::max(1u, options_.threads))) {
     options_.threads = std::max(1u, options_.threads);
     const listener_options listen{.backlog = 4096, .reuse_port = options_.threads > 1};
     listeners_.push_back(listener::bind(local, listen));
@@ -854,6 +1045,9 @@ class server {
       scheduler s({.ring = {.entries = options_.ring_entries}});
       auto& buffers = s.make_buffer_ring(options_.buffer_count, options_.buffer_size);
       thread_context context{s, buffers, counters_, index};
+#ifdef URING_CANNON_WITH_TLS
+      if (options_.tls) context.tls = &options_.tls;
+#endif
       s.spawn(accept_connections(context, listeners_[index], &errors));
       const publication published(*this, index, s);
       s.run();

@@ -131,11 +131,13 @@ struct tls_counts {
   std::string version;           ///< "TLSv1.3": the protocol of the first completed handshake
   std::string cipher;            ///< and its cipher suite
   std::string first_error;       ///< the words of the first TLS failure (a handshake or a record), "" if none
+  bool kernel_tls_offered = false;  ///< the kernel offers kTLS (the records are still encrypted in user space)
 
   void merge(const tls_counts& o) {
     handshakes += o.handshakes, resumed += o.resumed, failed += o.failed;
     if (version.empty()) version = o.version, cipher = o.cipher;
     if (first_error.empty()) first_error = o.first_error;
+    kernel_tls_offered = kernel_tls_offered || o.kernel_tls_offered;
   }
 };
 

@@ -594,6 +594,7 @@ class load_worker {
     if (counters_.tls.version.empty()) {
       counters_.tls.version = std::string(w.tls.protocol_version());
       counters_.tls.cipher = std::string(w.tls.cipher());
+      counters_.tls.kernel_tls_offered = kernel_tls_available();
     }
     co_return true;
   }

@@ -48,7 +48,8 @@
 //                   "steady_responses", "steady_rps" (2 decimals), "steady_latency_us": {avg, p50,
 //                   p90, p99, p999, max}}: the part after the ramp
 //   tls             https:// only: {"version", "cipher" (of the first handshake), "handshakes",
-//                   "resumed", "failed", "first_error" ("" when none)}, warm-up included
+//                   "resumed", "failed", "first_error" ("" when none), "kernel_tls": "not offered" or
+//                   "offered, not used" (records are encrypted in user space either way)}, warm-up included
 //   thresholds      with --assert: [{"assert": text, "measured": number (µs for latencies; 3
 //                   decimals), "passed": boolean}], in the order given
 //   histogram_us    with --histogram (json_report_options::histogram): [[lower_us, count], ...],
@@ -295,7 +296,8 @@ inline std::string format_json(const load_config& config, const load_results& r,
     const tls_counts& t = r.tls_stats;
     o += ",\n  \"tls\": {\"version\": " + json_quote(t.version) + ", \"cipher\": " + json_quote(t.cipher) +
          ", \"handshakes\": " + u(t.handshakes) + ", \"resumed\": " + u(t.resumed) + ", \"failed\": " + u(t.failed) +
-         ", \"first_error\": " + json_quote(t.first_error) + "}";
+         ", \"first_error\": " + json_quote(t.first_error) +
+         ", \"kernel_tls\": " + (t.kernel_tls_offered ? "\"offered, not used\"" : "\"not offered\"") + "}";
   }
   if (r.ramp_sec > 0) {
     const latency_histogram& st = r.steady_latency;

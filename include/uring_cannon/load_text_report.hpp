@@ -508,6 +508,9 @@ inline std::string format_text_results(const load_config& config, const load_res
     out += "  TLS: " + (t.version.empty() ? std::string("no handshake completed") : t.version + " " + t.cipher) +
            ", " + std::to_string(t.handshakes) + " handshakes, " + std::to_string(t.resumed) + " resumed";
     if (t.failed) out += ", " + std::to_string(t.failed) + " failed";
+    if (t.handshakes > 0)
+      out += t.kernel_tls_offered ? "; encrypted in user space (the kernel's TLS is not used)"
+                                  : "; encrypted in user space (this kernel offers no kernel TLS)";
     out += "\n";
     if (!t.first_error.empty()) out += "  TLS error: " + t.first_error + "\n";
   }

@@ -68,7 +68,7 @@ class op_table {
 
   /// Takes a free slot for `owner`, growing the table when all are taken.
   op_id acquire(completion* owner, std::uint16_t pending) {
-    if (free_head_ == npos) grow();
+    if (free_head_ == npos) [[unlikely]] grow();  // kept out of line: acquire() inlines into every op
     const std::uint32_t index = free_head_;
     op_slot& slot = (*this)[index];
     free_head_ = slot.next_free;
@@ -107,7 +107,7 @@ class op_table {
   std::size_t capacity() const noexcept { return chunks_.size() * chunk_size; }
 
  private:
-  void grow() {
+  [[gnu::noinline]] void grow() {
     const auto base = static_cast<std::uint32_t>(chunks_.size() * chunk_size);
     chunks_.push_back(std::make_unique<op_slot[]>(chunk_size));
     op_slot* chunk = chunks_.back().get();
