@@ -115,7 +115,7 @@ int merge(const uc::cli_options& options, const std::string& command) {
   const auto thresholds = uc::check_thresholds(options.thresholds, merged->results, merged->config.expected_status);
   if (!write_outputs(options, merged->config, merged->results, {},
                      {.command_line = command, .merged_runs = runs.size(), .thresholds = &thresholds}))
-    return 1;
+    return status != 0 ? status : 1;  // a file not written is an error, unless a graver one is already said
   return status;
 }
 
@@ -200,7 +200,7 @@ int run(const uc::cli_options& options, const std::string& command) {
   const int status = report(options, config, results, history, colour);
   const auto thresholds = uc::check_thresholds(options.thresholds, results, config.expected_status);
   if (!write_outputs(options, config, results, history, {.command_line = command, .thresholds = &thresholds}))
-    return 1;
+    return status != 0 ? status : 1;  // a file not written is an error, unless a graver one is already said
   return status;
 }
 

@@ -6674,11 +6674,15 @@ inline task<> serve_connection(tcp_stream conn, thread_context& context) {
   if constexpr (Transport::encrypted) {
     if (!co_await t.handshake()) co_return;
   }
-  struct open_while_served {  // /stats counts the connections open now
-    thread_context& context;
-    explicit open_while_served(thread_context& c) : context(c) { context.counters.connections_change(context.thread_index, 1); }
-    ~open_while_served() { context.counters.connections_change(context.thread_index, -1); }
-  } counted(context);
+  // /stats counts the connections open now. The guard keeps the server's counters, not the
+  // thread's context: a coroutine still suspended at shutdown is destroyed by ~scheduler, after
+  // the context it was given has gone.
+  struct open_while_served {
+    request_counters& counters;
+    unsigned thread;
+    open_while_served(request_counters& c, unsigned t) : counters(c), thread(t) { counters.connections_change(thread, 1); }
+    ~open_while_served() { counters.connections_change(thread, -1); }
+  } counted(context.counters, context.thread_index);
   session state(context);
   std::string& out = state.output();
   for (;;) {
@@ -6835,13 +6839,16 @@ class server {
   void thread_main(unsigned index) {
     std::uint64_t errors = 0;
     try {
+      // Declared before the scheduler, so it outlives it: ~scheduler destroys the connections still
+      // suspended at shutdown, and their frames refer to the context.
+      std::optional<thread_context> context;
       scheduler s({.ring = {.entries = options_.ring_entries}});
       auto& buffers = s.make_buffer_ring(options_.buffer_count, options_.buffer_size);
-      thread_context context{s, buffers, counters_, index};
+      context.emplace(thread_context{s, buffers, counters_, index});
 #ifdef URING_CANNON_WITH_TLS
-      if (options_.tls) context.tls = &options_.tls;
+      if (options_.tls) context->tls = &options_.tls;
 #endif
-      s.spawn(accept_connections(context, listeners_[index], &errors));
+      s.spawn(accept_connections(*context, listeners_[index], &errors));
       const publication published(*this, index, s);
       s.run();
     } catch (...) {
@@ -8674,6 +8681,8 @@ inline std::string check_load_config(const load_config& c) {
   if (c.ramp.count() < 0) return "Error: --ramp must not be negative";
   if (c.report_interval.count() < 0) return "Error: --interval must not be negative";
   if (!c.rate_schedule.empty() && c.rate <= 0) return "Error: a rate schedule needs a final rate above 0";
+  if (!c.rate_schedule.empty() && c.ramp.count() > 0)
+    return "Error: --ramp does not combine with a rate schedule (start the schedule at 0 instead, e.g. 0:20000:30s)";
   for (const auto& step : c.rate_schedule)
     if (!(step.from >= 0 && step.to >= 0 && std::isfinite(step.from) && std::isfinite(step.to)) || step.length.count() <= 0)
       return "Error: each step of a rate schedule needs rates of 0 or more and a length above 0";
@@ -9011,8 +9020,11 @@ class load_worker {
     for (const auto& c : connections_) counters_.accounting.in_flight += c.outstanding;
     sched_ = nullptr;
     publish();
-    if (mailbox_) {  // what came after the last whole interval
-      deliver_interval();
+    if (mailbox_) {  // what came after the last whole interval, unless nothing did
+      const bool nothing_since = counters_.requests == delivered_.requests &&
+                                 counters_.responses == delivered_.responses &&
+                                 counters_.errors.total() == delivered_.errors && interval_latency_.empty();
+      if (!nothing_since || delivered_intervals_ == 0) deliver_interval();
       std::lock_guard lock(mailbox_->lock);
       mailbox_->closed = true;
     }
@@ -9036,6 +9048,7 @@ class load_worker {
     delivered_.requests = counters_.requests, delivered_.responses = counters_.responses;
     delivered_.errors = counters_.errors.total(), delivered_.bytes_read = counters_.bytes_read;
     std::swap(done.latency, interval_latency_);
+    ++delivered_intervals_;
     std::lock_guard lock(mailbox_->lock);
     mailbox_->finished.push_back(std::move(done));
   }
@@ -9135,7 +9148,11 @@ class load_worker {
 #ifdef URING_CANNON_WITH_TLS
     if (plan_.tls) {
       w.tls.consume_ciphertext(std::exchange(w.tls_sending, 0));  // the previous send completed
-      if (!w.tls.write_plaintext(plain)) return {};
+      if (!w.tls.write_plaintext(plain)) {  // a broken session: end the connection, its reader counts it
+        note_tls_failure(w.tls.error_text());
+        if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+        return {};
+      }
       const auto records = w.tls.pending_ciphertext();
       w.tls_sending = records.size();
       return records;
@@ -9151,7 +9168,14 @@ class load_worker {
   /// failure counts as a connect error and its words are kept for the report.
   task<bool> secure(tcp_stream& conn, connection_state& w) {
     if (auto started = w.tls.start_client(*plan_.tls_context, plan_.server_name); !started) {
+      ++counters_.tls.failed;
       note_tls_failure(started.error());
+      if (measuring(clock::now())) {
+        ++counters_.errors.connect;
+        ++counters_.errors.classes.connect_other;
+        publish();
+      }
+      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
       co_return false;
     }
     w.tls_sending = 0;
@@ -9417,7 +9441,8 @@ class load_worker {
             why = ending::drained;
             break;
           }
-          room = in_flight.size() < config_.pipeline && sent < per_connection;
+          // With -n spent, no request will go out: wait for the answers without a deadline.
+          room = in_flight.size() < config_.pipeline && sent < per_connection && shared_.budget.available();
           wait = pacer.next() - clock::now();
           if (room && wait <= clock::duration::zero()) continue;
         }
@@ -9656,7 +9681,8 @@ class load_worker {
             }
           }
         }
-        const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection;
+        const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection &&
+                          shared_.budget.available();
         const auto wait = pacer.next() - clock::now();
         if (room && wait <= clock::duration::zero()) continue;
         io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
@@ -9674,7 +9700,7 @@ class load_worker {
         }
         const auto now = clock::now();
         frames_seen seen;
-        bool ended = false;
+        bool ended = false, tls_broke = false;
         if (!plan_.tls) {
           if (measuring(now)) counters_.bytes_read += chunk->size();
           seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
@@ -9690,15 +9716,15 @@ class load_worker {
             seen.failed = seen.failed || part.failed;
             return !(part.closed || part.failed);
           });
-          if (fed == tls_feed::failed) seen.failed = true;
+          tls_broke = fed == tls_feed::failed;
           ended = fed == tls_feed::ended;
 #endif
         }
         answered += seen.echoes;
         track(w, in_flight);
         publish();
-        if (seen.failed) {
-          why = ending::parse_error;
+        if (seen.failed || tls_broke) {
+          why = seen.failed ? ending::parse_error : ending::read_other;
           break;
         }
         if (ended && !seen.closed) {
@@ -9774,6 +9800,7 @@ class load_worker {
     std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
   } delivered_;                          // the counts at the last delivery
   latency_histogram interval_latency_;   // since the last delivery
+  std::size_t delivered_intervals_ = 0;
   splitmix64 rng_;
   std::vector<std::string> batches_;
   load_counters counters_;
@@ -9861,28 +9888,35 @@ class load_runner {
   std::optional<load_interval> next_interval() {
     const auto& c = plan_.config;
     if (c.report_interval.count() <= 0 || workers_.empty()) return std::nullopt;
-    detail::interval_counts sum;
-    bool any = false;
+    bool any = false, all_closed = true;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       std::lock_guard lock(mailboxes_[i].lock);
       const auto& box = mailboxes_[i];
       if (box.finished.size() > intervals_taken_) any = true;
       else if (!box.closed) return std::nullopt;  // this worker has not finished the interval yet
+      all_closed = all_closed && box.closed;
     }
     if (!any) return std::nullopt;  // every worker is done and everything was taken
+    detail::interval_counts sum;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       std::lock_guard lock(mailboxes_[i].lock);
       auto& box = mailboxes_[i];
       if (box.finished.size() > intervals_taken_) {
         sum.merge(box.finished[intervals_taken_]);
-        box.finished[intervals_taken_] = {};  // the histogram's memory goes back now
+        const detail::interval_counts gone = std::move(box.finished[intervals_taken_]);  // its histogram's memory goes back now
       }
     }
     load_interval out;
     out.index = intervals_taken_++;
     const double length = std::chrono::duration<double>(c.report_interval).count();
     out.start_sec = length * double(out.index);
-    out.end_sec = std::min(out.start_sec + length, std::max(out.start_sec, std::chrono::duration<double>(clock::now() - measure_start_).count()));
+    auto now = clock::now();
+    if (all_closed) {  // the run is over: the last interval ends where the workers did
+      now = measure_start_;
+      for (const auto& worker : workers_) now = std::max(now, worker->ended());
+    }
+    out.end_sec = std::min(out.start_sec + length,
+                           std::max(out.start_sec, std::chrono::duration<double>(now - measure_start_).count()));
     out.requests = sum.requests;
     out.responses = sum.responses;
     out.errors = sum.errors;
@@ -11031,7 +11065,7 @@ Numbers and durations
 Exit status (when several apply, the first in this order: 4, 3, 1)
   0  the run finished, every response had the expected status class, every --assert held
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
-     --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
+     --recv-buf below 512, a URL that is not http:// or https://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
      100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
      --percentiles list, a bad --bind list, a bad --assert or rate schedule, --warmup with -n,
@@ -11556,6 +11590,10 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
   if (warmup_given && (c.max_responses > 0 || c.ramp.count() > 0 || !c.rate_schedule.empty()))
     return fail("Error: --warmup does not combine with -n, --ramp or a rate schedule: they measure from the first "
                 "request\n",
+                cli_exit_bad_value);
+  if (c.ramp.count() > 0 && !c.rate_schedule.empty())
+    return fail("Error: --ramp does not combine with a rate schedule: start the schedule at 0 instead, e.g. "
+                "--rate 0:20000:30s\n",
                 cli_exit_bad_value);
   if (c.max_responses > 0 && !duration_given) c.duration = std::chrono::hours(24);
   if (o.json_lines) {

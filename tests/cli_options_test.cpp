@@ -557,7 +557,8 @@ TEST_CASE("bad -n, --ramp, --interval and --assert values, and --warmup with a r
                      {"http://a/", "--ramp", "0"}, {"http://a/", "--interval", "5x"}, {"http://a/", "--assert", "p99"},
                      {"http://a/", "--assert", "latency<5ms"}, {"http://a/", "--assert", "rps>-5"},
                      {"http://a/", "-n", "5", "--warmup", "1s"}, {"http://a/", "--ramp", "1s", "--warmup", "0"},
-                     {"http://a/", "--rate", "1:2:1s", "--warmup", "1s"}}) {
+                     {"http://a/", "--rate", "1:2:1s", "--warmup", "1s"},
+                     {"http://a/", "--rate", "1000@1s,2000", "--ramp", "5s"}}) {
     std::vector<const char*> argv{"ucannon"};
     argv.insert(argv.end(), words.begin(), words.end());
     const auto r = uc::parse_cli(int(argv.size()), argv.data());

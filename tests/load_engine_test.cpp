@@ -505,6 +505,22 @@ TEST_CASE("max_responses (-n) in open loop: the rate paces, the count ends the r
   CHECK(r.elapsed_sec == Approx(0.2).margin(0.1));
 }
 
+TEST_CASE("max_responses (-n) in open loop with a pipeline: a spent budget waits for the answers, never spins",
+          "[load][count][rate]") {
+  // Each reply comes 20 ms after the previous one, so requests are still in flight when the
+  // budget runs out; the connection must then wait for them instead of looping for room.
+  scripted_server server(server_behaviour::answer_slowly);
+  auto c = quick_config(server.url(), 4);
+  c.rate = 4000;
+  c.pipeline = 4;
+  c.duration = 10s;
+  c.max_responses = 200;
+  const auto started = uc::clock::now();
+  const auto r = run(c);
+  CHECK(r.responses == 200);
+  CHECK(uc::clock::now() - started < 5s);
+}
+
 TEST_CASE("ramp: in a closed loop opens the connections evenly over the ramp", "[load][ramp]") {
   scripted_server server;
   auto c = quick_config(server.url(), 20);
@@ -584,4 +600,6 @@ TEST_CASE("report_interval: the intervals add up to the run's totals", "[load][i
   CHECK(samples == r.latency.count());
   CHECK(intervals[1].responses > 0);
   CHECK(intervals[1].start_sec == Approx(0.2));
+  CHECK(intervals.back().responses > 0);  // no empty remainder after the last boundary
+  CHECK(intervals.back().end_sec <= r.elapsed_sec + 0.001);
 }

@@ -246,7 +246,7 @@ Numbers and durations
 Exit status (when several apply, the first in this order: 4, 3, 1)
   0  the run finished, every response had the expected status class, every --assert held
   1  some response had an unexpected status class; or an unknown flag, no <url> and no --raw,
-     --recv-buf below 512, a URL that is not http://, an unresolvable host or an unreadable file
+     --recv-buf below 512, a URL that is not http:// or https://, an unresolvable host or an unreadable file
   2  an invalid value: not a whole number, out of range (-c/-t/-p/-b below 1, -s outside
      100..599, -d 0, --rate 0, ...), an unknown duration unit, a missing value, a bad
      --percentiles list, a bad --bind list, a bad --assert or rate schedule, --warmup with -n,
@@ -771,6 +771,10 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
   if (warmup_given && (c.max_responses > 0 || c.ramp.count() > 0 || !c.rate_schedule.empty()))
     return fail("Error: --warmup does not combine with -n, --ramp or a rate schedule: they measure from the first "
                 "request\n",
+                cli_exit_bad_value);
+  if (c.ramp.count() > 0 && !c.rate_schedule.empty())
+    return fail("Error: --ramp does not combine with a rate schedule: start the schedule at 0 instead, e.g. "
+                "--rate 0:20000:30s\n",
                 cli_exit_bad_value);
   if (c.max_responses > 0 && !duration_given) c.duration = std::chrono::hours(24);
   if (o.json_lines) {

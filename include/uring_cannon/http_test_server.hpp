@@ -881,11 +881,15 @@ inline task<> serve_connection(tcp_stream conn, thread_context& context) {
   if constexpr (Transport::encrypted) {
     if (!co_await t.handshake()) co_return;
   }
-  struct open_while_served {  // /stats counts the connections open now
-    thread_context& context;
-    explicit open_while_served(thread_context& c) : context(c) { context.counters.connections_change(context.thread_index, 1); }
-    ~open_while_served() { context.counters.connections_change(context.thread_index, -1); }
-  } counted(context);
+  // /stats counts the connections open now. The guard keeps the server's counters, not the
+  // thread's context: a coroutine still suspended at shutdown is destroyed by ~scheduler, after
+  // the context it was given has gone.
+  struct open_while_served {
+    request_counters& counters;
+    unsigned thread;
+    open_while_served(request_counters& c, unsigned t) : counters(c), thread(t) { counters.connections_change(thread, 1); }
+    ~open_while_served() { counters.connections_change(thread, -1); }
+  } counted(context.counters, context.thread_index);
   session state(context);
   std::string& out = state.output();
   for (;;) {
@@ -1042,13 +1046,16 @@ class server {
   void thread_main(unsigned index) {
     std::uint64_t errors = 0;
     try {
+      // Declared before the scheduler, so it outlives it: ~scheduler destroys the connections still
+      // suspended at shutdown, and their frames refer to the context.
+      std::optional<thread_context> context;
       scheduler s({.ring = {.entries = options_.ring_entries}});
       auto& buffers = s.make_buffer_ring(options_.buffer_count, options_.buffer_size);
-      thread_context context{s, buffers, counters_, index};
+      context.emplace(thread_context{s, buffers, counters_, index});
 #ifdef URING_CANNON_WITH_TLS
-      if (options_.tls) context.tls = &options_.tls;
+      if (options_.tls) context->tls = &options_.tls;
 #endif
-      s.spawn(accept_connections(context, listeners_[index], &errors));
+      s.spawn(accept_connections(*context, listeners_[index], &errors));
       const publication published(*this, index, s);
       s.run();
     } catch (...) {

@@ -91,6 +91,8 @@ inline std::string check_load_config(const load_config& c) {
   if (c.ramp.count() < 0) return "Error: --ramp must not be negative";
   if (c.report_interval.count() < 0) return "Error: --interval must not be negative";
   if (!c.rate_schedule.empty() && c.rate <= 0) return "Error: a rate schedule needs a final rate above 0";
+  if (!c.rate_schedule.empty() && c.ramp.count() > 0)
+    return "Error: --ramp does not combine with a rate schedule (start the schedule at 0 instead, e.g. 0:20000:30s)";
   for (const auto& step : c.rate_schedule)
     if (!(step.from >= 0 && step.to >= 0 && std::isfinite(step.from) && std::isfinite(step.to)) || step.length.count() <= 0)
       return "Error: each step of a rate schedule needs rates of 0 or more and a length above 0";
@@ -428,8 +430,11 @@ class load_worker {
     for (const auto& c : connections_) counters_.accounting.in_flight += c.outstanding;
     sched_ = nullptr;
     publish();
-    if (mailbox_) {  // what came after the last whole interval
-      deliver_interval();
+    if (mailbox_) {  // what came after the last whole interval, unless nothing did
+      const bool nothing_since = counters_.requests == delivered_.requests &&
+                                 counters_.responses == delivered_.responses &&
+                                 counters_.errors.total() == delivered_.errors && interval_latency_.empty();
+      if (!nothing_since || delivered_intervals_ == 0) deliver_interval();
       std::lock_guard lock(mailbox_->lock);
       mailbox_->closed = true;
     }
@@ -453,6 +458,7 @@ class load_worker {
     delivered_.requests = counters_.requests, delivered_.responses = counters_.responses;
     delivered_.errors = counters_.errors.total(), delivered_.bytes_read = counters_.bytes_read;
     std::swap(done.latency, interval_latency_);
+    ++delivered_intervals_;
     std::lock_guard lock(mailbox_->lock);
     mailbox_->finished.push_back(std::move(done));
   }
@@ -552,7 +558,11 @@ class load_worker {
 #ifdef URING_CANNON_WITH_TLS
     if (plan_.tls) {
       w.tls.consume_ciphertext(std::exchange(w.tls_sending, 0));  // the previous send completed
-      if (!w.tls.write_plaintext(plain)) return {};
+      if (!w.tls.write_plaintext(plain)) {  // a broken session: end the connection, its reader counts it
+        note_tls_failure(w.tls.error_text());
+        if (w.fd >= 0) ::shutdown(w.fd, SHUT_RDWR);
+        return {};
+      }
       const auto records = w.tls.pending_ciphertext();
       w.tls_sending = records.size();
       return records;
@@ -568,7 +578,14 @@ class load_worker {
   /// failure counts as a connect error and its words are kept for the report.
   task<bool> secure(tcp_stream& conn, connection_state& w) {
     if (auto started = w.tls.start_client(*plan_.tls_context, plan_.server_name); !started) {
+      ++counters_.tls.failed;
       note_tls_failure(started.error());
+      if (measuring(clock::now())) {
+        ++counters_.errors.connect;
+        ++counters_.errors.classes.connect_other;
+        publish();
+      }
+      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
       co_return false;
     }
     w.tls_sending = 0;
@@ -834,7 +851,8 @@ class load_worker {
             why = ending::drained;
             break;
           }
-          room = in_flight.size() < config_.pipeline && sent < per_connection;
+          // With -n spent, no request will go out: wait for the answers without a deadline.
+          room = in_flight.size() < config_.pipeline && sent < per_connection && shared_.budget.available();
           wait = pacer.next() - clock::now();
           if (room && wait <= clock::duration::zero()) continue;
         }
@@ -1073,7 +1091,8 @@ class load_worker {
             }
           }
         }
-        const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection;
+        const bool room = open_loop && in_flight.size() < config_.pipeline && sent < per_connection &&
+                          shared_.budget.available();
         const auto wait = pacer.next() - clock::now();
         if (room && wait <= clock::duration::zero()) continue;
         io_result<buffer_lease> chunk = io_result<buffer_lease>::failure(EAGAIN);
@@ -1091,7 +1110,7 @@ class load_worker {
         }
         const auto now = clock::now();
         frames_seen seen;
-        bool ended = false;
+        bool ended = false, tls_broke = false;
         if (!plan_.tls) {
           if (measuring(now)) counters_.bytes_read += chunk->size();
           seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
@@ -1107,15 +1126,15 @@ class load_worker {
             seen.failed = seen.failed || part.failed;
             return !(part.closed || part.failed);
           });
-          if (fed == tls_feed::failed) seen.failed = true;
+          tls_broke = fed == tls_feed::failed;
           ended = fed == tls_feed::ended;
 #endif
         }
         answered += seen.echoes;
         track(w, in_flight);
         publish();
-        if (seen.failed) {
-          why = ending::parse_error;
+        if (seen.failed || tls_broke) {
+          why = seen.failed ? ending::parse_error : ending::read_other;
           break;
         }
         if (ended && !seen.closed) {
@@ -1191,6 +1210,7 @@ class load_worker {
     std::uint64_t requests = 0, responses = 0, errors = 0, bytes_read = 0;
   } delivered_;                          // the counts at the last delivery
   latency_histogram interval_latency_;   // since the last delivery
+  std::size_t delivered_intervals_ = 0;
   splitmix64 rng_;
   std::vector<std::string> batches_;
   load_counters counters_;
@@ -1278,28 +1298,35 @@ class load_runner {
   std::optional<load_interval> next_interval() {
     const auto& c = plan_.config;
     if (c.report_interval.count() <= 0 || workers_.empty()) return std::nullopt;
-    detail::interval_counts sum;
-    bool any = false;
+    bool any = false, all_closed = true;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       std::lock_guard lock(mailboxes_[i].lock);
       const auto& box = mailboxes_[i];
       if (box.finished.size() > intervals_taken_) any = true;
       else if (!box.closed) return std::nullopt;  // this worker has not finished the interval yet
+      all_closed = all_closed && box.closed;
     }
     if (!any) return std::nullopt;  // every worker is done and everything was taken
+    detail::interval_counts sum;
     for (unsigned i = 0; i < workers_.size(); ++i) {
       std::lock_guard lock(mailboxes_[i].lock);
       auto& box = mailboxes_[i];
       if (box.finished.size() > intervals_taken_) {
         sum.merge(box.finished[intervals_taken_]);
-        box.finished[intervals_taken_] = {};  // the histogram's memory goes back now
+        const detail::interval_counts gone = std::move(box.finished[intervals_taken_]);  // its histogram's memory goes back now
       }
     }
     load_interval out;
     out.index = intervals_taken_++;
     const double length = std::chrono::duration<double>(c.report_interval).count();
     out.start_sec = length * double(out.index);
-    out.end_sec = std::min(out.start_sec + length, std::max(out.start_sec, std::chrono::duration<double>(clock::now() - measure_start_).count()));
+    auto now = clock::now();
+    if (all_closed) {  // the run is over: the last interval ends where the workers did
+      now = measure_start_;
+      for (const auto& worker : workers_) now = std::max(now, worker->ended());
+    }
+    out.end_sec = std::min(out.start_sec + length,
+                           std::max(out.start_sec, std::chrono::duration<double>(now - measure_start_).count()));
     out.requests = sum.requests;
     out.responses = sum.responses;
     out.errors = sum.errors;
