@@ -20,7 +20,7 @@
 #   --targets LIST       of ucannon-server,nginx                                   [both]
 #   --generators LIST    of ucannon,wrk,h2load,gcannon,oha,bombardier    [those installed]
 #   --pipelines LIST     pipeline depths of the request cases                      [1,16]
-#   --recv-bufs LIST     extra ucannon --recv-buf sizes on the 1 MiB case          [16384,65536]
+#   --recv-bufs LIST     extra ucannon --recv-buf sizes on the 1 MiB case          [4096, gcannon's size]
 #   --no-large           request cases only       --large-only   body cases only
 # With two CPUs or more, the servers run on the first half of them and the generators on the
 # second half (taskset), so that the generators do not take CPU from the server they measure.
@@ -36,7 +36,7 @@ server_bin=${UCANNON_SERVER:-${build:+$build/examples/ucannon-server}}
 [[ -x ${ucannon:-} && -x ${server_bin:-} ]] || usage
 
 conns=64 threads=1 seconds=3 large_seconds=2 rounds=3 server_threads=''
-targets=ucannon-server,nginx generators='' pipelines=1,16 recv_bufs=16384,65536
+targets=ucannon-server,nginx generators='' pipelines=1,16 recv_bufs=4096
 small_cases=1 large_cases=1
 while [[ $# -gt 0 ]]; do
   case $1 in
@@ -411,7 +411,7 @@ if (( large_cases )); then
         for b in "${extra_bufs[@]}"; do [[ -n $b ]] && gens+=("ucannon/rb$b"); done
       fi
       echo
-      echo "== $t, $size bodies ($url), -p 1, ${large_seconds}s runs; ucannon/rbN = ucannon --recv-buf N (default 4096)"
+      echo "== $t, $size bodies ($url), -p 1, ${large_seconds}s runs; ucannon/rbN = ucannon --recv-buf N (default: automatic)"
       run_case "c$case_number" "$large_seconds" "$url" 1 "$(pid_of "$t")" "${gens[@]}"
       report_case "c$case_number" bodies "$(IFS=,; echo "${gens[*]}")"
     done

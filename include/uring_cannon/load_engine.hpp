@@ -487,7 +487,9 @@ class load_worker {
     if (!measuring(arrived)) return;
     const auto sent_at = request.intended;  // open loop: coordinated omission corrected
     counters_.ttfb.record(first_byte - request.sent);
-    counters_.service_time.record(done - request.sent);
+    // Closed loop: a request goes out when it is meant to, so the service time is the latency;
+    // results() copies it rather than every response recording it twice.
+    if (config_.rate > 0) counters_.service_time.record(done - request.sent);
     ++counters_.responses;
     if (status >= 0) {
       counters_.status.count(status);
@@ -1363,7 +1365,7 @@ class load_runner {
       r.errors.merge(c.errors);
       r.latency.merge(c.latency);
       r.ttfb.merge(c.ttfb);
-      r.service_time.merge(c.service_time);
+      if (plan_.config.rate > 0) r.service_time.merge(c.service_time);
       if (!c.status_codes.empty()) {
         if (r.status_codes.empty()) r.status_codes.assign(c.status_codes.size(), 0);
         for (std::size_t i = 0; i < c.status_codes.size(); ++i) r.status_codes[i] += c.status_codes[i];
@@ -1384,6 +1386,7 @@ class load_runner {
       if (r.responses_per_second.size() < c.per_second.size()) r.responses_per_second.resize(c.per_second.size());
       for (std::size_t i = 0; i < c.per_second.size(); ++i) r.responses_per_second[i] += c.per_second[i];
     }
+    if (plan_.config.rate <= 0) r.service_time = r.latency;
     r.elapsed_sec = std::chrono::duration<double>(ended - measure_start_).count();
     r.ramp_sec = std::min(r.elapsed_sec, std::chrono::duration<double>(plan_.config.ramp_length()).count());
     r.interrupted = stopped_early_.load(std::memory_order_relaxed) && ended < measure_end_;
