@@ -36,18 +36,6 @@ finished_process ucannon(std::vector<std::string> args, const temp_home& home, s
   return test_support::run_ucannon(std::move(args), home, limit);
 }
 
-/// The server's /stats, read over its own connection (which /stats counts too).
-test_support::json server_stats(std::uint16_t port) {
-  const int fd = test_support::blocking_connect(*uring_cannon::endpoint::from_literal("127.0.0.1", port));
-  test_support::write_all(fd, "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  std::string reply;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) reply.append(buffer, std::size_t(n));
-  ::close(fd);
-  return parse_json(reply.substr(reply.find("\r\n\r\n") + 4));
-}
-
 /// A loopback port with nothing listening on it.
 std::uint16_t closed_port() {
   auto l = test_support::loopback_listener();
@@ -123,7 +111,7 @@ TEST_CASE("ucannon -n stops at exactly N responses, counted by the server too", 
   CHECK(j["requests"].u64() == 5001);
   CHECK(j["max_responses"].u64() == 5001);
   CHECK(j["accounting"]["in_flight"].u64() == 0);
-  CHECK(server_stats(s.port())["requests"].u64() == 5001 + 1);  // and the /stats request itself
+  CHECK(test_support::server_stats(s.port())["requests"].u64() == 5001 + 1);  // and the /stats request itself
 }
 
 TEST_CASE("ucannon --json-lines: one object per interval, adding up to the final report", "[ucannon][interval]") {
@@ -161,7 +149,7 @@ TEST_CASE("ucannon --ramp opens the connections evenly, as the server counts the
   });
   const auto start = std::chrono::steady_clock::now();
   while (run.wait_for(100ms) != std::future_status::ready) {
-    const auto seen = server_stats(s.port())["connections"].u64() - 1;  // less the /stats connection
+    const auto seen = test_support::server_stats(s.port())["connections"].u64() - 1;  // less the /stats connection
     open.emplace_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                       std::int64_t(seen));
   }

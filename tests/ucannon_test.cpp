@@ -36,17 +36,7 @@ finished_process ucannon(std::vector<std::string> args, const temp_home& home,
 }
 
 /// Requests the server has answered so far (its /stats endpoint, which counts itself too).
-std::uint64_t served(const server& s) {
-  const int fd = test_support::blocking_connect(*uring_cannon::endpoint::from_literal("127.0.0.1", s.port()));
-  test_support::write_all(fd, "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  std::string reply;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) reply.append(buffer, std::size_t(n));
-  ::close(fd);
-  const auto body = reply.substr(reply.find("\r\n\r\n") + 4);
-  return parse_json(body)["requests"].u64();
-}
+std::uint64_t served(const server& s) { return test_support::server_stats(s.port())["requests"].u64(); }
 
 /// ucannon's --json document, with the books every run must balance checked on the way.
 test_support::json run_json(const std::string& out) {

@@ -579,17 +579,26 @@ class load_worker {
   /// https: the handshake on a fresh connection (resuming the last session when it can); a
   /// failure counts as a connect error and its words are kept for the report.
   task<bool> secure(tcp_stream& conn, connection_state& w) {
-    if (auto started = w.tls.start_client(*plan_.tls_context, plan_.server_name); !started) {
-      ++counters_.tls.failed;
-      note_tls_failure(started.error());
-      if (measuring(clock::now())) {
-        ++counters_.errors.connect;
-        ++counters_.errors.classes.connect_other;
-        publish();
-      }
-      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
-      co_return false;
+    std::string failed;  // the words of a failure, counted below as a connect error
+    if (auto started = w.tls.start_client(*plan_.tls_context, plan_.server_name); !started)
+      failed = started.error();
+    else if (auto done = co_await handshake(conn, w); !done)
+      failed = done.error();
+    if (failed.empty()) co_return true;
+    ++counters_.tls.failed;
+    note_tls_failure(failed);
+    if (measuring(clock::now())) {
+      ++counters_.errors.connect;
+      ++counters_.errors.classes.connect_other;
+      publish();
     }
+    (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));  // a refusing server is not a busy loop
+    co_return false;
+  }
+
+  /// The handshake of a started session, bounded by the connect timeout (else the response
+  /// timeout), and what it tells the report.
+  task<or_error<bool>> handshake(tcp_stream& conn, connection_state& w) {
     w.tls_sending = 0;
     w.tls_ended = false;
     if (w.plain.empty()) w.plain.resize(16 * 1024);
@@ -597,17 +606,7 @@ class load_worker {
                        : config_.timeout.count() > 0       ? std::chrono::nanoseconds(config_.timeout)
                                                            : std::chrono::nanoseconds(-1);
     auto done = co_await tls_handshake(*sched_, conn.fd(), w.tls, *buffers_, limit);
-    if (!done) {
-      ++counters_.tls.failed;
-      note_tls_failure(done.error());
-      if (measuring(clock::now())) {
-        ++counters_.errors.connect;
-        ++counters_.errors.classes.connect_other;
-        publish();
-      }
-      (void)co_await sleep_for(*sched_, std::chrono::milliseconds(10));
-      co_return false;
-    }
+    if (!done) co_return done;
     ++counters_.tls.handshakes;
     if (w.tls.session_reused()) ++counters_.tls.resumed;
     if (counters_.tls.version.empty()) {

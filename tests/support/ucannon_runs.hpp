@@ -4,6 +4,8 @@
 // a temporary file, and a bounded ucannon run.
 
 #include "child_process.hpp"
+#include "json_reader.hpp"
+#include "loopback.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -47,6 +49,19 @@ struct temp_file {
   temp_file(const temp_file&) = delete;
   ~temp_file() { std::remove(path.c_str()); }
 };
+
+/// A ucannon-server's /stats on 127.0.0.1:`port` ({"requests", "connections", "accepted"}), read
+/// over a connection of its own, which /stats counts too.
+inline json server_stats(std::uint16_t port) {
+  const int fd = blocking_connect(*uring_cannon::endpoint::from_literal("127.0.0.1", port));
+  write_all(fd, "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string reply;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = ::recv(fd, buffer, sizeof buffer, 0)) > 0) reply.append(buffer, std::size_t(n));
+  ::close(fd);
+  return parse_json(reply.substr(reply.find("\r\n\r\n") + 4));
+}
 
 #ifdef URING_CANNON_SERVER_PATH
 /// The built ucannon-server on a free 127.0.0.1 port, stopped (and reaped) at the end of the scope.
