@@ -232,9 +232,10 @@ run_generator() {
   local out=$work/run.out err=$work/run.err usage=$work/run.cpu
   local -a cmd
   case $gen in
-    ucannon | ucannon/rb*)
+    ucannon | ucannon/rb* | ucannon/batch)
       cmd=(env HOME="$work" "$ucannon" "$url" -c "$conns" -t "$threads" -d "${secs}s" -p "$depth" --warmup 0 --json)
-      [[ $gen == ucannon/rb* ]] && cmd+=(--recv-buf "${gen#ucannon/rb}") ;;
+      [[ $gen == ucannon/rb* ]] && cmd+=(--recv-buf "${gen#ucannon/rb}")
+      [[ $gen == ucannon/batch ]] && cmd+=(--batch-refill) ;;
     gcannon) cmd=(gcannon "$url" -c "$conns" -t "$threads" -d "$secs" -p "$depth" --json) ;;
     wrk)
       if (( depth > 1 )); then cmd=(wrk -c "$conns" -t "$threads" -d "${secs}s" --timeout 10s -s "$work/wrk_pipeline.lua" "$url" -- "$depth")
@@ -394,6 +395,9 @@ if (( small_cases )); then
         if (( depth > 1 )) && [[ $g == oha || $g == bombardier ]]; then echo "  ($g cannot pipeline: skipped)"; continue; fi
         gens+=("$g")
       done
+      # ucannon/batch: ucannon --batch-refill, which sends the next batch when the whole pipeline
+      # is answered, as wrk does (ucannon's default replaces each answer at once, as gcannon does).
+      if (( depth > 1 )) && [[ " ${gens[*]} " == *" ucannon "* ]]; then gens+=("ucannon/batch"); fi
       run_case "c$case_number" "$seconds" "$url" "$depth" "$(pid_of "$t")" "${gens[@]}"
       report_case "c$case_number" requests "$(IFS=,; echo "${gens[*]}")"
     done

@@ -8341,6 +8341,8 @@ struct load_config {
   unsigned threads = 1;
   std::chrono::milliseconds duration = std::chrono::seconds(10);
   unsigned pipeline = 1;                   ///< requests in flight per connection, at most max_pipeline
+  bool batch_refill = false;               ///< closed loop: send the next `pipeline` requests only once all are answered
+                                           ///< (wrk's way; gcannon's replaces each answer at once)
   std::uint64_t requests_per_connection = 0;  ///< reconnect after this many responses; 0 = keep-alive forever
   int expected_status = 200;               ///< only its class (2xx...5xx) is compared
   bool websocket = false;                  ///< upgrade, then echo text frames
@@ -9266,6 +9268,15 @@ class load_worker {
     return due;
   }
 
+  /// Closed loop: how many requests to send after `answered` more came back, at most `left`.
+  /// gcannon's way replaces each answer at once; with batch_refill the next batch waits until the
+  /// whole pipeline has been answered (wrk's way), so a server that answers pipelined requests one
+  /// write at a time gets full batches rather than a few requests per write.
+  unsigned closed_loop_refill(unsigned answered, const send_time_queue& in_flight, std::uint64_t left) const noexcept {
+    if (config_.batch_refill) return in_flight.size() == 0 ? unsigned(std::min<std::uint64_t>(config_.pipeline, left)) : 0;
+    return unsigned(std::min<std::uint64_t>(answered, left));
+  }
+
   send_pacer make_pacer(unsigned index) const noexcept {
     if (config_.rate <= 0) return {};
     return send_pacer(shared_.curve, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
@@ -9491,7 +9502,7 @@ class load_worker {
           break;
         }
         const auto refill =
-            open_loop ? 0u : shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent)));
+            open_loop ? 0u : shared_.budget.claim(closed_loop_refill(seen.completed, in_flight, per_connection - sent));
         if (refill > 0) {
           const auto now = clock::now();
           in_flight.push(now, now, refill);
@@ -9751,7 +9762,7 @@ class load_worker {
           break;
         }
         if (open_loop) continue;
-        const auto refill = shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent)));
+        const auto refill = shared_.budget.claim(closed_loop_refill(seen.echoes, in_flight, per_connection - sent));
         if (refill > 0) {
           const auto sent_at = clock::now();
           in_flight.push(sent_at, sent_at, refill);
@@ -10457,7 +10468,7 @@ inline std::string format_text_header(const load_config& config, const std::stri
   out += "  Threads:   " + std::to_string(config.threads) + "\n";
   out += "  Conns:     " + std::to_string(config.connections) + " (" +
          format_fixed(static_cast<double>(config.connections) / threads, 0) + "/thread)\n";
-  out += "  Pipeline:  " + std::to_string(config.pipeline) + "\n";
+  out += "  Pipeline:  " + std::to_string(config.pipeline) + (config.batch_refill ? " (refilled in whole batches)" : "") + "\n";
   out += "  Req/conn:  " +
          (config.requests_per_connection > 0 ? std::to_string(config.requests_per_connection)
                                              : std::string("unlimited (keep-alive)")) +
@@ -10941,7 +10952,7 @@ inline std::string cli_usage() {
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
          "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
          "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [-n <responses>] [--ramp <duration>] "
-         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--insecure] [--cacert <file>] "
+         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--insecure] [--cacert <file>] [--batch-refill] "
          "[--clear-history] [--help] "
          "[--version]\n";
 }
@@ -10968,6 +10979,9 @@ Load                                                                      defaul
   -t N                  worker threads, one io_uring each (at most -c)      1
   -d D                  duration of the measurement                         10s
   -p N                  pipeline depth; above 64 is capped at 64            1
+  --batch-refill        closed loop: send the next -p requests only when    off
+                        all are answered (wrk's way), instead of replacing
+                        each answer at once (gcannon's)
   -r N                  responses per connection, then it is reopened;      0 (keep-alive)
                         0 = never
   -s CODE               expected status; only its class (2xx..5xx) counts   200
@@ -11433,6 +11447,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     else if (flag == "--histogram") toggle = &o.histogram;
     else if (flag == "--json-lines") toggle = &o.json_lines;
     else if (flag == "--insecure" || flag == "-k") toggle = &c.insecure;
+    else if (flag == "--batch-refill") toggle = &c.batch_refill;
     else if (flag == "--clear-history") toggle = &o.clear_history;
     else if (flag == "--help" || flag == "-h") toggle = &o.help;
     else if (flag == "--version" || flag == "-V") toggle = &o.version;

@@ -519,6 +519,9 @@ TEST_CASE("flags: -n, --ramp, --interval, --json-lines, --report and --assert se
   CHECK(r.options.thresholds[1].percent);
   CHECK(parse({"http://a/", "-n", "10", "-d", "5s"}).options.config.duration == 5s);
 
+  CHECK(parse({"http://a/", "--batch-refill"}).options.config.batch_refill);
+  CHECK(!parse({"http://a/"}).options.config.batch_refill);
+
   const auto lines = parse({"http://a/", "--json-lines", "--tui"});
   CHECK(lines.options.json_lines);
   CHECK(lines.options.json);

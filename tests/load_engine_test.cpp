@@ -521,6 +521,22 @@ TEST_CASE("max_responses (-n) in open loop with a pipeline: a spent budget waits
   CHECK(uc::clock::now() - started < 5s);
 }
 
+TEST_CASE("batch_refill sends whole batches; gcannon's refill keeps the pipeline full", "[load]") {
+  // One reply every 20 ms, one write each: gcannon's loop replaces each answer at once, so its
+  // pipeline is always full; a batch refill waits for all four and sends four together.
+  scripted_server server(server_behaviour::answer_slowly);
+  auto c = quick_config(server.url(), 1);
+  c.pipeline = 4;
+  const auto replacing = run(c);
+  CHECK(replacing.accounting.in_flight == 4);
+  CHECK(replacing.accounting.answered >= 8);
+  c.batch_refill = true;
+  const auto batched = run(c);
+  CHECK(batched.accounting.requests_sent % 4 == 0);
+  CHECK(batched.accounting.answered >= 8);
+  CHECK(batched.accounting.requests_sent < replacing.accounting.requests_sent);
+}
+
 TEST_CASE("ramp: in a closed loop opens the connections evenly over the ramp", "[load][ramp]") {
   scripted_server server;
   auto c = quick_config(server.url(), 20);

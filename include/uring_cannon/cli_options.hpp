@@ -120,7 +120,7 @@ inline std::string cli_usage() {
          "[-b <buckets>] [--recv-buf <bytes>] [--cqe-latency] [--per-tpl-latency] [--timeout <duration>] "
          "[--connect-timeout <duration>] [--rate <req/s>] [--warmup <duration>] [--percentiles <list>] [--latency] [--histogram] "
          "[--bind <addresses>] [--latency-out <file>] [--histogram-out <file>] [-n <responses>] [--ramp <duration>] "
-         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--insecure] [--cacert <file>] "
+         "[--assert <expr>] [--interval <duration>] [--json-lines] [--report <file>] [--insecure] [--cacert <file>] [--batch-refill] "
          "[--clear-history] [--help] "
          "[--version]\n";
 }
@@ -147,6 +147,9 @@ Load                                                                      defaul
   -t N                  worker threads, one io_uring each (at most -c)      1
   -d D                  duration of the measurement                         10s
   -p N                  pipeline depth; above 64 is capped at 64            1
+  --batch-refill        closed loop: send the next -p requests only when    off
+                        all are answered (wrk's way), instead of replacing
+                        each answer at once (gcannon's)
   -r N                  responses per connection, then it is reopened;      0 (keep-alive)
                         0 = never
   -s CODE               expected status; only its class (2xx..5xx) counts   200
@@ -612,6 +615,7 @@ inline cli_result parse_cli(int argc, const char* const* argv) {
     else if (flag == "--histogram") toggle = &o.histogram;
     else if (flag == "--json-lines") toggle = &o.json_lines;
     else if (flag == "--insecure" || flag == "-k") toggle = &c.insecure;
+    else if (flag == "--batch-refill") toggle = &c.batch_refill;
     else if (flag == "--clear-history") toggle = &o.clear_history;
     else if (flag == "--help" || flag == "-h") toggle = &o.help;
     else if (flag == "--version" || flag == "-V") toggle = &o.version;

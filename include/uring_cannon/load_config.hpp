@@ -26,6 +26,8 @@ struct load_config {
   unsigned threads = 1;
   std::chrono::milliseconds duration = std::chrono::seconds(10);
   unsigned pipeline = 1;                   ///< requests in flight per connection, at most max_pipeline
+  bool batch_refill = false;               ///< closed loop: send the next `pipeline` requests only once all are answered
+                                           ///< (wrk's way; gcannon's replaces each answer at once)
   std::uint64_t requests_per_connection = 0;  ///< reconnect after this many responses; 0 = keep-alive forever
   int expected_status = 200;               ///< only its class (2xx...5xx) is compared
   bool websocket = false;                  ///< upgrade, then echo text frames

@@ -676,6 +676,15 @@ class load_worker {
     return due;
   }
 
+  /// Closed loop: how many requests to send after `answered` more came back, at most `left`.
+  /// gcannon's way replaces each answer at once; with batch_refill the next batch waits until the
+  /// whole pipeline has been answered (wrk's way), so a server that answers pipelined requests one
+  /// write at a time gets full batches rather than a few requests per write.
+  unsigned closed_loop_refill(unsigned answered, const send_time_queue& in_flight, std::uint64_t left) const noexcept {
+    if (config_.batch_refill) return in_flight.size() == 0 ? unsigned(std::min<std::uint64_t>(config_.pipeline, left)) : 0;
+    return unsigned(std::min<std::uint64_t>(answered, left));
+  }
+
   send_pacer make_pacer(unsigned index) const noexcept {
     if (config_.rate <= 0) return {};
     return send_pacer(shared_.curve, config_.connections, first_connection_ + index, measure_start_ - config_.warmup);
@@ -901,7 +910,7 @@ class load_worker {
           break;
         }
         const auto refill =
-            open_loop ? 0u : shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.completed, per_connection - sent)));
+            open_loop ? 0u : shared_.budget.claim(closed_loop_refill(seen.completed, in_flight, per_connection - sent));
         if (refill > 0) {
           const auto now = clock::now();
           in_flight.push(now, now, refill);
@@ -1161,7 +1170,7 @@ class load_worker {
           break;
         }
         if (open_loop) continue;
-        const auto refill = shared_.budget.claim(unsigned(std::min<std::uint64_t>(seen.echoes, per_connection - sent)));
+        const auto refill = shared_.budget.claim(closed_loop_refill(seen.echoes, in_flight, per_connection - sent));
         if (refill > 0) {
           const auto sent_at = clock::now();
           in_flight.push(sent_at, sent_at, refill);

@@ -377,7 +377,7 @@ inline std::string format_text_header(const load_config& config, const std::stri
   out += "  Threads:   " + std::to_string(config.threads) + "\n";
   out += "  Conns:     " + std::to_string(config.connections) + " (" +
          format_fixed(static_cast<double>(config.connections) / threads, 0) + "/thread)\n";
-  out += "  Pipeline:  " + std::to_string(config.pipeline) + "\n";
+  out += "  Pipeline:  " + std::to_string(config.pipeline) + (config.batch_refill ? " (refilled in whole batches)" : "") + "\n";
   out += "  Req/conn:  " +
          (config.requests_per_connection > 0 ? std::to_string(config.requests_per_connection)
                                              : std::string("unlimited (keep-alive)")) +
