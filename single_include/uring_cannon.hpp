@@ -4535,6 +4535,33 @@ class utf8_validator {
   bool failed_ = false;
 };
 
+/// One multi-byte sequence read at the start of a text: its length and code point.
+struct utf8_sequence {
+  std::size_t length = 0;  ///< 0 when the bytes there are not a well-formed sequence
+  std::uint32_t code = 0;
+};
+
+/// The well-formed multi-byte sequence `text` starts with (shortest form, no surrogate, at most
+/// U+10FFFF), or length 0: a stray or truncated byte, an overlong form. Escapers that replace bad
+/// bytes one at a time call this at each byte of 0x80 or above.
+inline utf8_sequence utf8_sequence_at(std::string_view text) noexcept {
+  if (text.empty()) return {};
+  const auto lead = static_cast<unsigned char>(text[0]);
+  std::size_t length = 0;
+  std::uint32_t min = 0, code = 0;
+  if (lead >= 0xc2 && lead <= 0xdf) length = 2, min = 0x80, code = lead & 0x1f;
+  else if (lead >= 0xe0 && lead <= 0xef) length = 3, min = 0x800, code = lead & 0x0f;
+  else if (lead >= 0xf0 && lead <= 0xf4) length = 4, min = 0x10000, code = lead & 0x07;
+  if (length == 0 || text.size() < length) return {};
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[k]);
+    if ((next & 0xc0) != 0x80) return {};
+    code = (code << 6) | (next & 0x3f);
+  }
+  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return {};
+  return {length, code};
+}
+
 /// True when `text` is complete, valid UTF-8.
 inline bool is_valid_utf8(std::string_view text) noexcept {
   utf8_validator v;
@@ -10455,7 +10482,8 @@ inline std::string format_interval_text(const load_interval& i) {
 
 /// True when the run's URL is https:// (the header says how certificates are checked).
 inline bool target_is_https(const load_config& config) {
-  return config.url.size() >= 8 && detail::iequals(std::string_view(config.url).substr(0, 8), "https://");
+  const auto target = parse_url(config.url);
+  return target.ok() && target->tls;
 }
 
 /// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon
@@ -11718,22 +11746,10 @@ inline std::string json_quote(std::string_view text) {
       ++i;
       continue;
     }
-    // A well-formed multi-byte sequence (no overlongs, no surrogates, at most U+10FFFF) is copied.
-    std::size_t length = 0;
-    std::uint32_t min = 0, code = 0;
-    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
-    bool valid = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) valid = false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if (valid && (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) valid = false;
-    if (valid) {
-      out.append(text.substr(i, length));
-      i += length;
+    // A well-formed multi-byte sequence is copied; any other byte becomes U+FFFD.
+    if (const auto sequence = detail::utf8_sequence_at(text.substr(i)); sequence.length != 0) {
+      out.append(text.substr(i, sequence.length));
+      i += sequence.length;
     } else {
       out += "\\ufffd";
       ++i;
@@ -12409,25 +12425,15 @@ inline std::string html_escape(std::string_view text) {
       ++i;
       continue;
     }
-    // Copy a well-formed sequence (no overlong form, no surrogate, at most U+10FFFF) as it is.
-    std::size_t length = 0;
-    std::uint32_t min = 0, code = 0;
-    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
-    bool valid = length != 0 && text.size() - i >= length;
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xc0) == 0x80;
-      code = (code << 6) | (next & 0x3f);
-    }
-    valid = valid && code >= min && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-    if (valid && code < 0xa0) {  // a C1 control character: one replacement for the sequence
+    // A well-formed sequence is copied as it is, except a C1 control character (one replacement
+    // for the sequence); any other byte becomes U+FFFD.
+    const auto sequence = detail::utf8_sequence_at(text.substr(i));
+    if (sequence.length != 0 && sequence.code < 0xa0) {
       out += replacement;
-      i += length;
-    } else if (valid) {
-      out.append(text.substr(i, length));
-      i += length;
+      i += sequence.length;
+    } else if (sequence.length != 0) {
+      out.append(text.substr(i, sequence.length));
+      i += sequence.length;
     } else {
       out += replacement;
       ++i;

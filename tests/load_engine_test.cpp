@@ -143,11 +143,7 @@ TEST_CASE("an unexpected status class is counted and sets the exit code", "[load
 }
 
 TEST_CASE("a closed port gives connect errors and the run ends on time", "[load]") {
-  std::uint16_t port;
-  {
-    auto l = test_support::loopback_listener();
-    port = l.local_endpoint().port();
-  }  // closed again: nothing listens there now
+  const std::uint16_t port = test_support::closed_port();
   auto c = quick_config("http://127.0.0.1:" + std::to_string(port) + "/", 2);
   const auto started = uc::clock::now();
   const auto r = run(c);

@@ -36,12 +36,6 @@ finished_process ucannon(std::vector<std::string> args, const temp_home& home, s
   return test_support::run_ucannon(std::move(args), home, limit);
 }
 
-/// A loopback port with nothing listening on it.
-std::uint16_t closed_port() {
-  auto l = test_support::loopback_listener();
-  return l.local_endpoint().port();  // the listener closes at the end of the scope
-}
-
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
   std::istringstream in(text);
@@ -87,7 +81,7 @@ TEST_CASE("ucannon --assert: thresholds that hold exit 0, a failed one exits 3 a
 
 TEST_CASE("ucannon exits 4 when nothing was measured: every connection refused, or no answer", "[ucannon][assert]") {
   temp_home home;
-  const auto refused = ucannon({"http://127.0.0.1:" + std::to_string(closed_port()) + "/", "-c", "2", "-d", "500ms"}, home);
+  const auto refused = ucannon({"http://127.0.0.1:" + std::to_string(test_support::closed_port()) + "/", "-c", "2", "-d", "500ms"}, home);
   INFO(refused.out << refused.err);
   CHECK(refused.exit_code == uring_cannon::exit_nothing_measured);
   CHECK(refused.err.find("every connection failed") != std::string::npos);

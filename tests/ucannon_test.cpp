@@ -295,11 +295,7 @@ TEST_CASE("bad flags and URLs give their messages and exit codes", "[ucannon][cl
 
 TEST_CASE("ucannon against a closed port reports connect errors and ends on time", "[ucannon][integration]") {
   temp_home home;
-  std::uint16_t port;
-  {
-    auto l = test_support::loopback_listener();
-    port = l.local_endpoint().port();
-  }  // closed again: nothing accepts on this port now
+  const std::uint16_t port = test_support::closed_port();
   const auto started = std::chrono::steady_clock::now();
   const auto r = ucannon({"http://127.0.0.1:" + std::to_string(port) + "/", "-c", "2", "-d", "1", "--json"}, home);
   CHECK(std::chrono::steady_clock::now() - started < 5s);

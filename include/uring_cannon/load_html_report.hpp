@@ -47,6 +47,7 @@
 //    <tr data-run="i">, oldest first.
 // The page holds no clock reading of its own: the same inputs give the same bytes.
 
+#include <uring_cannon/detail/utf8.hpp>
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/load_text_report.hpp>
@@ -106,25 +107,15 @@ inline std::string html_escape(std::string_view text) {
       ++i;
       continue;
     }
-    // Copy a well-formed sequence (no overlong form, no surrogate, at most U+10FFFF) as it is.
-    std::size_t length = 0;
-    std::uint32_t min = 0, code = 0;
-    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
-    bool valid = length != 0 && text.size() - i >= length;
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      valid = (next & 0xc0) == 0x80;
-      code = (code << 6) | (next & 0x3f);
-    }
-    valid = valid && code >= min && code <= 0x10ffff && !(code >= 0xd800 && code <= 0xdfff);
-    if (valid && code < 0xa0) {  // a C1 control character: one replacement for the sequence
+    // A well-formed sequence is copied as it is, except a C1 control character (one replacement
+    // for the sequence); any other byte becomes U+FFFD.
+    const auto sequence = detail::utf8_sequence_at(text.substr(i));
+    if (sequence.length != 0 && sequence.code < 0xa0) {
       out += replacement;
-      i += length;
-    } else if (valid) {
-      out.append(text.substr(i, length));
-      i += length;
+      i += sequence.length;
+    } else if (sequence.length != 0) {
+      out.append(text.substr(i, sequence.length));
+      i += sequence.length;
     } else {
       out += replacement;
       ++i;

@@ -57,6 +57,7 @@
 //                   bucket (lower edge 5000000) last; the counts add up to latency_us.samples
 // Strings are escaped properly (gcannon wrote them raw); invalid UTF-8 becomes U+FFFD.
 
+#include <uring_cannon/detail/utf8.hpp>
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/load_config.hpp>
 #include <uring_cannon/load_thresholds.hpp>
@@ -100,22 +101,10 @@ inline std::string json_quote(std::string_view text) {
       ++i;
       continue;
     }
-    // A well-formed multi-byte sequence (no overlongs, no surrogates, at most U+10FFFF) is copied.
-    std::size_t length = 0;
-    std::uint32_t min = 0, code = 0;
-    if (c >= 0xc2 && c <= 0xdf) length = 2, min = 0x80, code = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) length = 3, min = 0x800, code = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) length = 4, min = 0x10000, code = c & 0x07;
-    bool valid = length != 0 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k) {
-      const auto next = static_cast<unsigned char>(text[i + k]);
-      if ((next & 0xc0) != 0x80) valid = false;
-      code = (code << 6) | (next & 0x3f);
-    }
-    if (valid && (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))) valid = false;
-    if (valid) {
-      out.append(text.substr(i, length));
-      i += length;
+    // A well-formed multi-byte sequence is copied; any other byte becomes U+FFFD.
+    if (const auto sequence = detail::utf8_sequence_at(text.substr(i)); sequence.length != 0) {
+      out.append(text.substr(i, sequence.length));
+      i += sequence.length;
     } else {
       out += "\\ufffd";
       ++i;

@@ -40,6 +40,7 @@
 #include <uring_cannon/latency_histogram.hpp>
 #include <uring_cannon/detail/ascii.hpp>
 #include <uring_cannon/load_config.hpp>
+#include <uring_cannon/url.hpp>
 #include <uring_cannon/rate_curve.hpp>
 #include <uring_cannon/version.hpp>
 
@@ -364,7 +365,8 @@ inline std::string format_interval_text(const load_interval& i) {
 
 /// True when the run's URL is https:// (the header says how certificates are checked).
 inline bool target_is_https(const load_config& config) {
-  return config.url.size() >= 8 && detail::iequals(std::string_view(config.url).substr(0, 8), "https://");
+  const auto target = parse_url(config.url);
+  return target.ok() && target->tls;
 }
 
 /// The block printed before the run, ending in a blank line. `target` is shown as given; gcannon

@@ -272,10 +272,4 @@ class fault_server {
   std::thread thread_;
 };
 
-/// A loopback port where nothing listens (bound once by the kernel's choice, then closed).
-inline std::uint16_t closed_port() {
-  auto l = loopback_listener();
-  return l.local_endpoint().port();
-}
-
 }  // namespace test_support

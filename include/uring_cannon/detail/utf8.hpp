@@ -83,6 +83,33 @@ class utf8_validator {
   bool failed_ = false;
 };
 
+/// One multi-byte sequence read at the start of a text: its length and code point.
+struct utf8_sequence {
+  std::size_t length = 0;  ///< 0 when the bytes there are not a well-formed sequence
+  std::uint32_t code = 0;
+};
+
+/// The well-formed multi-byte sequence `text` starts with (shortest form, no surrogate, at most
+/// U+10FFFF), or length 0: a stray or truncated byte, an overlong form. Escapers that replace bad
+/// bytes one at a time call this at each byte of 0x80 or above.
+inline utf8_sequence utf8_sequence_at(std::string_view text) noexcept {
+  if (text.empty()) return {};
+  const auto lead = static_cast<unsigned char>(text[0]);
+  std::size_t length = 0;
+  std::uint32_t min = 0, code = 0;
+  if (lead >= 0xc2 && lead <= 0xdf) length = 2, min = 0x80, code = lead & 0x1f;
+  else if (lead >= 0xe0 && lead <= 0xef) length = 3, min = 0x800, code = lead & 0x0f;
+  else if (lead >= 0xf0 && lead <= 0xf4) length = 4, min = 0x10000, code = lead & 0x07;
+  if (length == 0 || text.size() < length) return {};
+  for (std::size_t k = 1; k < length; ++k) {
+    const auto next = static_cast<unsigned char>(text[k]);
+    if ((next & 0xc0) != 0x80) return {};
+    code = (code << 6) | (next & 0x3f);
+  }
+  if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return {};
+  return {length, code};
+}
+
 /// True when `text` is complete, valid UTF-8.
 inline bool is_valid_utf8(std::string_view text) noexcept {
   utf8_validator v;
