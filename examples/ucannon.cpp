@@ -43,7 +43,10 @@ bool write_file(const std::string& path, const std::string& bytes, const char* w
 /// The command line as typed, for the HTML report.
 std::string command_line(int argc, char** argv) {
   std::string line;
-  for (int i = 0; i < argc; ++i) line += (i > 0 ? " " : "") + std::string(argv[i] ? argv[i] : "");
+  for (int i = 0; i < argc; ++i) {
+    if (i > 0) line += ' ';
+    line += argv[i] ? argv[i] : "";
+  }
   return line;
 }
 

@@ -143,6 +143,10 @@ std::vector<valid_case> valid_cases() {
       {"Content-Length zero", {{"", "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "", 200, 0}}},
       {"field names are case-insensitive",
        {{"", "HTTP/1.1 200 OK\r\ncontent-LENGTH: 3\r\nCONNECTION: Keep-Alive\r\n\r\n", "abc", 200, 3}}},
+      {"names one tchar away from a framing field are other fields",
+       {{"", "HTTP/1.1 200 OK\r\nContent_Length: 5\r\nTransfer_Encoding: chunked\r\nConnectio^: close\r\n"
+             "content-lengtH: 2\r\n\r\n",
+         "ok", 200, 2}}},
       {"Content-Length list of equal values (RFC 7230 3.3.2)",
        {{"", "HTTP/1.1 200 OK\r\nContent-Length: 3 , 3,3\r\nContent-Length:3\r\n\r\n", "abc", 200, 3}}},
       {"OWS around values, empty values, tabs and obs-text",

@@ -322,12 +322,12 @@ class response_parser {
   }
 
   [[gnu::always_inline]] static field_kind classify(std::string_view name) noexcept {
-    using detail::iequals;
+    using detail::token_equals_lowercase;  // `name` holds tchars only: on_field_name checked
     const auto& fields = detail::http_response::framing_fields;
     switch (name.size()) {
-      case 14: return iequals(name, fields[0]) ? field_kind::content_length : field_kind::other;
-      case 17: return iequals(name, fields[1]) ? field_kind::transfer_encoding : field_kind::other;
-      case 10: return iequals(name, fields[2]) ? field_kind::connection : field_kind::other;
+      case 14: return token_equals_lowercase(name, fields[0]) ? field_kind::content_length : field_kind::other;
+      case 17: return token_equals_lowercase(name, fields[1]) ? field_kind::transfer_encoding : field_kind::other;
+      case 10: return token_equals_lowercase(name, fields[2]) ? field_kind::connection : field_kind::other;
       default: return field_kind::other;
     }
   }

@@ -649,7 +649,8 @@ inline std::string latency_section(const load_config& config, const load_results
       const double x_fraction = static_cast<double>(i) / points_per_decade;
       const double q = 1.0 - std::pow(10.0, -x_fraction);
       last_y = y_of(static_cast<double>(s.histogram->quantile_us(q)));
-      points += (i ? " " : "") + at(frame::x(x_fraction / decades)) + "," + at(last_y);
+      if (i > 0) points += ' ';
+      points += at(frame::x(x_fraction / decades)) + "," + at(last_y);
     }
     out += "<polyline class=\"series " + s.cls + "\" data-series=\"" + s.key + "\" data-points=\"" + u(count) +
            "\" points=\"" + points + "\"/>\n";

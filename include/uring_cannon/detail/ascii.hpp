@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string_view>
 
@@ -18,6 +19,29 @@ constexpr bool iequals(std::string_view a, std::string_view b) noexcept {
   for (std::size_t i = 0; i < a.size(); ++i)
     if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
   return true;
+}
+
+/// Case-insensitive equality of an HTTP token (tchars only, as a validated header name is) and
+/// `lower`, a name of lowercase letters, digits and '-'. For such a pair, setting bit 0x20 of the
+/// token's bytes lowercases its letters and maps no other tchar onto a letter, digit or '-', so
+/// the comparison runs eight bytes at a time. It is what the response parser asks once per field.
+inline bool token_equals_lowercase(std::string_view token, std::string_view lower) noexcept {
+  const std::size_t n = token.size();
+  if (n != lower.size()) return false;
+  constexpr std::uint64_t case_bits = 0x2020202020202020ULL;
+  const auto word = [](const char* p) noexcept {
+    std::uint64_t w;
+    std::memcpy(&w, p, sizeof w);
+    return w;
+  };
+  if (n < 8) {
+    for (std::size_t i = 0; i < n; ++i)
+      if (char(token[i] | 0x20) != lower[i]) return false;
+    return true;
+  }
+  for (std::size_t i = 0; i + 8 < n; i += 8)
+    if ((word(token.data() + i) | case_bits) != word(lower.data() + i)) return false;
+  return (word(token.data() + n - 8) | case_bits) == word(lower.data() + n - 8);  // the last eight, overlapping
 }
 
 /// True when `list`, a comma-separated header value, holds `token` (case-insensitive, spaces and
