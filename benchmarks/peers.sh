@@ -22,6 +22,9 @@
 #   --pipelines LIST     pipeline depths of the request cases                      [1,16]
 #   --recv-bufs LIST     extra ucannon --recv-buf sizes on the 1 MiB case          [4096, gcannon's size]
 #   --no-large           request cases only       --large-only   body cases only
+#   --profile            one more run per generator in each request case, under `perf record`
+#                        (Debian's linux-perf): where its CPU per response goes, split into user
+#                        space, io_uring, syscalls and epoll, and the rest of the kernel (TCP/IP)
 # With two CPUs or more, the servers run on the first half of them and the generators on the
 # second half (taskset), so that the generators do not take CPU from the server they measure.
 # Exit status: 0 when every run succeeded, 1 when a generator or a server failed, 2 bad usage.
@@ -37,7 +40,7 @@ server_bin=${UCANNON_SERVER:-${build:+$build/examples/ucannon-server}}
 
 conns=64 threads=1 seconds=3 large_seconds=2 rounds=3 server_threads=''
 targets=ucannon-server,nginx generators='' pipelines=1,16 recv_bufs=4096
-small_cases=1 large_cases=1
+small_cases=1 large_cases=1 profile=0
 while [[ $# -gt 0 ]]; do
   case $1 in
     -c) conns=${2:?}; shift ;;
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
     --recv-bufs) recv_bufs=${2:-}; shift ;;
     --no-large) large_cases=0 ;;
     --large-only) small_cases=0 ;;
+    --profile) profile=1 ;;
     -h | --help) usage ;;
     *) echo "unknown option $1" >&2; usage ;;
   esac
@@ -139,6 +143,12 @@ request = function() return pipelined end
 EOF
   cat "$work/wrk_summary.lua"
 } >"$work/wrk_pipeline.lua"
+
+if (( profile )); then
+  command -v perf >/dev/null || { echo "--profile needs perf (apt-get install linux-perf)" >&2; exit 2; }
+  perf record -q -e cpu-clock -o "$work/probe.data" -- true >/dev/null 2>&1 ||
+    { echo "--profile: perf record does not work here (see /proc/sys/kernel/perf_event_paranoid)" >&2; exit 2; }
+fi
 
 # --- targets --------------------------------------------------------------------------------------
 wait_for_port() {  # PORT PID: true once something accepts on 127.0.0.1:PORT
@@ -245,7 +255,9 @@ run_generator() {
     bombardier) cmd=(bombardier -c "$conns" -d "${secs}s" -l -o json -p result "$url") ;;
   esac
   local status=0
-  "${generator_pin[@]}" "$cpu_of" "$usage" timeout -k 5 $(( secs + 30 )) "${cmd[@]}" >"$out" 2>"$err" || status=$?
+  local -a profiler=()
+  [[ -n ${perf_data:-} ]] && profiler=(perf record -q -e cpu-clock -o "$perf_data" --)
+  "${profiler[@]}" "${generator_pin[@]}" "$cpu_of" "$usage" timeout -k 5 $(( secs + 30 )) "${cmd[@]}" >"$out" 2>"$err" || status=$?
   local parsed=''
   case $gen in
     ucannon* | gcannon)
@@ -362,6 +374,43 @@ report_case() {
     }' "$records"
 }
 
+# profile_case ID SECONDS URL DEPTH GENERATOR...: one more run of each generator under perf, and
+# where its CPU per response goes. perf's samples give the shares; the total is the median CPU per
+# response of the case's timed rounds, since sampling itself costs CPU. Shares are self time by
+# symbol: io_recv's share is io_uring's own work, not the TCP receive it calls. Socket polls
+# (tcp_poll) are how either interface learns a socket is ready, so they count with the interface.
+profile_case() {
+  local id=$1 secs=$2 url=$3 depth=$4 g per_resp
+  shift 4
+  echo "  where the CPU per response goes (us; shares from perf record -e cpu-clock, one more run each):"
+  printf "  %-14s %7s %7s %9s %15s %8s %13s\n" generator total user io_uring "syscalls+epoll" polls "TCP/IP, rest"
+  for g in "$@"; do
+    per_resp=$(awk -F'|' -v id="$id" -v g="$g" '$1 == id && $2 == g { v[++n] = ($7 + $8) / $4 }
+      END { if (n == 0) exit; for (i = 2; i <= n; ++i) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; --j) v[j + 1] = v[j]; v[j + 1] = t }
+            print n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }' "$records")
+    [[ -n $per_resp ]] || continue
+    if ! perf_data=$work/perf.data run_generator "$g" "$url" "$depth" "$secs" >/dev/null; then
+      failures=$((failures + 1))
+      continue
+    fi
+    perf report -i "$work/perf.data" --stdio --no-children --sort dso,sym -q -g none 2>/dev/null |
+      awk -v g="$g" -v per_resp="$per_resp" '
+      $1 ~ /%$/ {
+        share = $1; sub(/%/, "", share); sym = $NF; total += share
+        if ($3 != "[k]") user += share
+        else if (sym ~ /^(__)?io_|^io_uring|^tctx_task_work|^task_work_run/) ring += share
+        else if (sym ~ /^(do_syscall_64|entry_SYSCALL|syscall_exit|__x64_sys_|__do_sys_|ksys_|vfs_read|vfs_write|sock_read_iter|sock_write_iter|rw_verify_area|security_file_permission|(__)?fdget|fget|(__)?fput|do_epoll|ep_|__ep_|epoll)/) calls += share
+        else if (sym ~ /^(sock_poll|tcp_poll|tcp_stream_is_readable)$/) polls += share
+        else rest += share
+      }
+      END {
+        if (total <= 0) { printf "  %-14s (no samples)\n", g; exit }
+        f = per_resp / total
+        printf "  %-14s %7.2f %7.2f %9.2f %15.2f %8.2f %13.2f\n", g, per_resp, user * f, ring * f, calls * f, polls * f, rest * f
+      }'
+  done
+}
+
 cat <<EOF
 peers: $conns connections, $threads generator thread(s), server threads/workers $server_threads, $rounds rounds
 $(nproc) CPUs; $pinning
@@ -400,6 +449,7 @@ if (( small_cases )); then
       if (( depth > 1 )) && [[ " ${gens[*]} " == *" ucannon "* ]]; then gens+=("ucannon/batch"); fi
       run_case "c$case_number" "$seconds" "$url" "$depth" "$(pid_of "$t")" "${gens[@]}"
       report_case "c$case_number" requests "$(IFS=,; echo "${gens[*]}")"
+      if (( profile )); then profile_case "c$case_number" "$seconds" "$url" "$depth" "${gens[@]}"; fi
     done
   done
 fi
