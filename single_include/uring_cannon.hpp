@@ -9345,9 +9345,15 @@ class load_worker {
     unsigned completed = 0;
     bool keep_alive = true;  ///< false once a response said the server closes
     bool failed = false;     ///< malformed, or an answer nobody asked for
-    bool ended = false;      ///< https: the stream ended (close_notify, or the server closed)
-    bool tls_failed = false; ///< https: an alert or a bad record
-    clock::time_point parsed{};  ///< when parsing the chunk ended (the latency's end), if it completed any
+    clock::time_point parsed{};  ///< when parsing ended (the latency's end), if it completed any
+
+    /// Adds what the next piece of the same chunk held (https: one chunk decrypts to pieces).
+    void add(const responses_seen& piece) noexcept {
+      completed += piece.completed;
+      if (piece.completed > 0) parsed = piece.parsed;
+      keep_alive = piece.keep_alive;
+      failed = piece.failed;
+    }
   };
 
   /// Parses one chunk that arrived at `now`, counting each response it completes. The clock is
@@ -9395,47 +9401,44 @@ class load_worker {
     return closed(in_flight);
   }
 
-#ifdef URING_CANNON_WITH_TLS
-  /// What feeding one received chunk to a TLS session came to.
-  enum class tls_feed { more, ended, failed };
+  /// What handing one received chunk to a connection came to.
+  enum class received { more, ended, failed };
 
-  /// https: hands a received chunk (or the end of the stream) to the session, then each
-  /// decrypted piece to `use`, until `use` returns false or nothing is left. A stream cut
-  /// without close_notify after the server closed is an ordinary end (many servers skip it).
+  /// Hands a received chunk to `use`: as it is, or (https) decrypted, piece by piece, until `use`
+  /// returns false or nothing is left. An empty chunk is the end of the stream. Either way the
+  /// chunk's buffer goes back to the ring before this returns. `failed`: https only, an alert or
+  /// a bad record, whose words are kept for the report.
   template <class Use>
-  tls_feed decrypt(connection_state& w, buffer_lease& chunk, Use&& use) {
+  received feed(connection_state& w, buffer_lease& chunk, Use&& use) {
+#ifdef URING_CANNON_WITH_TLS
+    if (plan_.tls) return decrypt(w, chunk, use);
+#endif
+    (void)w;
+    if (chunk.empty()) return received::ended;
+    use(chunk.chars());
+    chunk.reset();  // the buffer goes back before we send
+    return received::more;
+  }
+
+#ifdef URING_CANNON_WITH_TLS
+  /// https: feed(). A stream cut without close_notify after the server closed is an ordinary end
+  /// (many servers skip it).
+  template <class Use>
+  received decrypt(connection_state& w, buffer_lease& chunk, Use& use) {
     if (chunk.empty()) w.tls_ended = true;
     detail::feed_received(w.tls, chunk);
     chunk.reset();  // the session copied the bytes: the buffer goes back now
     for (;;) {
       const tls_read_result r = w.tls.read_plaintext(w.plain);
-      if (r.status == tls_read_status::would_block) return tls_feed::more;
+      if (r.status == tls_read_status::would_block) return received::more;
       if (r.status == tls_read_status::closed || (r.status == tls_read_status::error && w.tls_ended))
-        return tls_feed::ended;
+        return received::ended;
       if (r.status == tls_read_status::error) {
         note_tls_failure(w.tls.error_text());
-        return tls_feed::failed;
+        return received::failed;
       }
-      if (!use(std::string_view(reinterpret_cast<const char*>(w.plain.data()), r.size))) return tls_feed::more;
+      if (!use(std::string_view(reinterpret_cast<const char*>(w.plain.data()), r.size))) return received::more;
     }
-  }
-
-  /// https: read_responses() over what one chunk decrypts to.
-  responses_seen read_tls_responses(connection_state& w, buffer_lease& chunk, http::response_parser& parser,
-                                    clock::time_point now, clock::time_point& first_byte, send_time_queue& in_flight,
-                                    std::size_t tpl) {
-    responses_seen total;
-    const tls_feed fed = decrypt(w, chunk, [&](std::string_view plain) {
-      const auto seen = read_responses(parser, plain, now, first_byte, in_flight, tpl);
-      total.completed += seen.completed;
-      if (seen.completed > 0) total.parsed = seen.parsed;
-      total.failed = seen.failed;
-      total.keep_alive = seen.keep_alive;
-      return !seen.failed && seen.keep_alive;
-    });
-    total.ended = fed == tls_feed::ended;
-    total.tls_failed = fed == tls_feed::failed;
-    return total;
   }
 #endif
 
@@ -9532,26 +9535,18 @@ class load_worker {
           break;
         }
         responses_seen seen;
-        if (!plan_.tls) {
-          if (chunk->empty()) {
-            why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
-            break;
-          }
-          seen = read_responses(parser, chunk->chars(), arrived, first_byte, in_flight, tpl);
-          chunk->reset();  // the buffer goes back before we send
-        } else {
-#ifdef URING_CANNON_WITH_TLS
-          seen = read_tls_responses(w, *chunk, parser, arrived, first_byte, in_flight, tpl);
-#endif
-        }
+        const received got = feed(w, *chunk, [&](std::string_view data) {
+          seen.add(read_responses(parser, data, arrived, first_byte, in_flight, tpl));
+          return !seen.failed && seen.keep_alive;
+        });
         answered += seen.completed;
         track(w, in_flight);
         publish();
-        if (seen.failed || seen.tls_failed) {
+        if (seen.failed || got == received::failed) {
           why = seen.failed ? ending::parse_error : ending::read_other;
           break;
         }
-        if (seen.ended) {
+        if (got == received::ended) {
           why = read_end_of_stream(parser, w, arrived, first_byte, in_flight, tpl);
           break;
         }
@@ -9674,10 +9669,6 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty() && !plan_.tls) {
-          why = ending::unexpected_close;
-          break;
-        }
         const auto now = clock::now();
         bool decided = false;  // the answer to the upgrade is complete
         auto read_answer = [&](std::string_view data) {
@@ -9689,18 +9680,12 @@ class load_worker {
           decided = true;
           return false;
         };
-        if (!plan_.tls) {
-          read_answer(chunk->chars());
-        } else {
-#ifdef URING_CANNON_WITH_TLS
-          const tls_feed fed = decrypt(w, *chunk, read_answer);
-          if (!decided && fed != tls_feed::more) {
-            why = fed == tls_feed::failed ? ending::read_other : ending::unexpected_close;
-            break;
-          }
-#endif
-        }
+        const received got = feed(w, *chunk, read_answer);
         if (decided) break;
+        if (got != received::more) {
+          why = got == received::failed ? ending::read_other : ending::unexpected_close;
+          break;
+        }
       }
       if (!upgraded || greeting.failed || greeting.closed) {
         count_ending(upgraded && greeting.closed ? ending::unexpected_close : why, w);
@@ -9772,33 +9757,19 @@ class load_worker {
           why = failure(chunk.error());
           break;
         }
-        if (chunk->empty() && !plan_.tls) {
-          why = closed(in_flight);
-          break;
-        }
         const auto now = clock::now();
         frames_seen seen;
-        bool ended = false, tls_broke = false;
-        if (!plan_.tls) {
-          if (measuring(now)) counters_.bytes_read += chunk->size();
-          seen = read_frames(decoder, chunk->chars(), now, in_flight, w);
-          chunk->reset();
-        } else {
-#ifdef URING_CANNON_WITH_TLS
-          const tls_feed fed = decrypt(w, *chunk, [&](std::string_view data) {
-            if (measuring(now)) counters_.bytes_read += data.size();
-            const frames_seen part = read_frames(decoder, data, now, in_flight, w);
-            seen.echoes += part.echoes;
-            if (part.echoes > 0) seen.parsed = part.parsed;
-            if (part.pong > 0) seen.pong = part.pong;
-            seen.closed = seen.closed || part.closed;
-            seen.failed = seen.failed || part.failed;
-            return !(part.closed || part.failed);
-          });
-          tls_broke = fed == tls_feed::failed;
-          ended = fed == tls_feed::ended;
-#endif
-        }
+        const received got = feed(w, *chunk, [&](std::string_view data) {
+          if (measuring(now)) counters_.bytes_read += data.size();
+          const frames_seen part = read_frames(decoder, data, now, in_flight, w);
+          seen.echoes += part.echoes;
+          if (part.echoes > 0) seen.parsed = part.parsed;
+          if (part.pong > 0) seen.pong = part.pong;
+          seen.closed = seen.closed || part.closed;
+          seen.failed = seen.failed || part.failed;
+          return !(part.closed || part.failed);
+        });
+        const bool ended = got == received::ended, tls_broke = got == received::failed;
         answered += seen.echoes;
         track(w, in_flight);
         publish();
