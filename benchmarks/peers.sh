@@ -23,8 +23,9 @@
 #   --recv-bufs LIST     extra ucannon --recv-buf sizes on the 1 MiB case          [4096, gcannon's size]
 #   --no-large           request cases only       --large-only   body cases only
 #   --profile            one more run per generator in each request case, under `perf record`
-#                        (Debian's linux-perf): where its CPU per response goes, split into user
-#                        space, io_uring, syscalls and epoll, and the rest of the kernel (TCP/IP)
+#                        (Debian's linux-perf; root, or kernel.perf_event_paranoid <= 1): where
+#                        its CPU per response goes: user space, io_uring, syscalls and epoll,
+#                        socket polls, and the rest of the kernel (mostly TCP/IP)
 # With two CPUs or more, the servers run on the first half of them and the generators on the
 # second half (taskset), so that the generators do not take CPU from the server they measure.
 # Exit status: 0 when every run succeeded, 1 when a generator or a server failed, 2 bad usage.
@@ -144,10 +145,19 @@ EOF
   cat "$work/wrk_summary.lua"
 } >"$work/wrk_pipeline.lua"
 
+# --profile splits kernel time by symbol, so it needs kernel samples with names: perf falls back
+# to user space only (with a warning) when kernel.perf_event_paranoid is above 1, and shows raw
+# addresses when kernel.kptr_restrict hides the symbols from us.
 if (( profile )); then
   command -v perf >/dev/null || { echo "--profile needs perf (apt-get install linux-perf)" >&2; exit 2; }
-  perf record -q -e cpu-clock -o "$work/probe.data" -- true >/dev/null 2>&1 ||
-    { echo "--profile: perf record does not work here (see /proc/sys/kernel/perf_event_paranoid)" >&2; exit 2; }
+  if ! perf record -q -e cpu-clock -o "$work/probe.data" -- true >/dev/null 2>"$work/probe.err"; then
+    { echo "--profile: perf record does not work here:"; cat "$work/probe.err"; } >&2
+    exit 2
+  fi
+  if (( EUID != 0 )) && (( $(cat /proc/sys/kernel/perf_event_paranoid) > 1 )); then
+    echo "--profile needs kernel samples: run as root, or set kernel.perf_event_paranoid to 1 or below" >&2
+    exit 2
+  fi
 fi
 
 # --- targets --------------------------------------------------------------------------------------
@@ -256,7 +266,8 @@ run_generator() {
   esac
   local status=0
   local -a profiler=()
-  [[ -n ${perf_data:-} ]] && profiler=(perf record -q -e cpu-clock -o "$perf_data" --)
+  # perf runs on the generator's CPUs too, so that its own work never takes the server's CPU.
+  [[ -n ${perf_data:-} ]] && profiler=("${generator_pin[@]}" perf record -q -e cpu-clock -o "$perf_data" --)
   "${profiler[@]}" "${generator_pin[@]}" "$cpu_of" "$usage" timeout -k 5 $(( secs + 30 )) "${cmd[@]}" >"$out" 2>"$err" || status=$?
   local parsed=''
   case $gen in
@@ -298,6 +309,14 @@ run_generator() {
 }
 
 # --- cases ----------------------------------------------------------------------------------------
+# The median of a space-separated list, for the awk programs below.
+awk_median='
+  function median(list,   n, a, i, j, t) {
+    n = split(list, a, " ")
+    for (i = 2; i <= n; ++i) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; --j) a[j + 1] = a[j]; a[j + 1] = t }
+    if (n == 0) return 0
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }'
 records=$work/records  # case|generator|round|responses|bytes|elapsed_s|user_us|sys_us|maxrss_kib
 : >"$records"
 failures=0
@@ -325,13 +344,7 @@ run_case() {
 # reference generator (ucannon, else the first one). kind: requests or bodies.
 report_case() {
   local id=$1 kind=$2
-  awk -F'|' -v id="$id" -v kind="$kind" -v order="$3" '
-    function median(list,   n, a, i, j, t) {
-      n = split(list, a, " ")
-      for (i = 2; i <= n; ++i) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; --j) a[j + 1] = a[j]; a[j + 1] = t }
-      if (n == 0) return 0
-      return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+  awk -F'|' -v id="$id" -v kind="$kind" -v order="$3" "$awk_median"'
     function add(name, key, v) { series[name, key] = series[name, key] " " v }
     $1 == id {
       g = $2; r = $3; cpu_s = ($7 + $8) / 1e6
@@ -385,18 +398,19 @@ profile_case() {
   echo "  where the CPU per response goes (us; shares from perf record -e cpu-clock, one more run each):"
   printf "  %-14s %7s %7s %9s %15s %8s %13s\n" generator total user io_uring "syscalls+epoll" polls "TCP/IP, rest"
   for g in "$@"; do
-    per_resp=$(awk -F'|' -v id="$id" -v g="$g" '$1 == id && $2 == g { v[++n] = ($7 + $8) / $4 }
-      END { if (n == 0) exit; for (i = 2; i <= n; ++i) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; --j) v[j + 1] = v[j]; v[j + 1] = t }
-            print n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }' "$records")
+    per_resp=$(awk -F'|' -v id="$id" -v g="$g" "$awk_median"'
+      $1 == id && $2 == g { list = list " " ($7 + $8) / $4 }
+      END { if (list != "") print median(list) }' "$records")
     [[ -n $per_resp ]] || continue
     if ! perf_data=$work/perf.data run_generator "$g" "$url" "$depth" "$secs" >/dev/null; then
       failures=$((failures + 1))
       continue
     fi
-    perf report -i "$work/perf.data" --stdio --no-children --sort dso,sym -q -g none 2>/dev/null |
-      awk -v g="$g" -v per_resp="$per_resp" '
+    { perf report -i "$work/perf.data" --stdio --no-children --sort dso,sym -q -g none 2>"$work/perf.err" || true; } |
+      awk -v g="$g" -v per_resp="$per_resp" -v errors="$work/perf.err" '
       $1 ~ /%$/ {
         share = $1; sub(/%/, "", share); sym = $NF; total += share
+        if ($3 == "[k]") { kernel += share; if (sym ~ /^0x[0-9a-f]+$/) unnamed += share }
         if ($3 != "[k]") user += share
         else if (sym ~ /^(__)?io_|^io_uring|^tctx_task_work|^task_work_run/) ring += share
         else if (sym ~ /^(do_syscall_64|entry_SYSCALL|syscall_exit|__x64_sys_|__do_sys_|ksys_|vfs_read|vfs_write|sock_read_iter|sock_write_iter|rw_verify_area|security_file_permission|(__)?fdget|fget|(__)?fput|do_epoll|ep_|__ep_|epoll)/) calls += share
@@ -404,7 +418,14 @@ profile_case() {
         else rest += share
       }
       END {
-        if (total <= 0) { printf "  %-14s (no samples)\n", g; exit }
+        if (total <= 0) {
+          printf "  %-14s (no samples:", g
+          while ((getline line < errors) > 0) printf " %s", line
+          print ")"
+          exit
+        }
+        if (kernel <= 0) { printf "  %-14s (no kernel samples: perf saw user space only)\n", g; exit }
+        if (unnamed > kernel / 2) { printf "  %-14s (kernel symbols hidden: see kernel.kptr_restrict)\n", g; exit }
         f = per_resp / total
         printf "  %-14s %7.2f %7.2f %9.2f %15.2f %8.2f %13.2f\n", g, per_resp, user * f, ring * f, calls * f, polls * f, rest * f
       }'

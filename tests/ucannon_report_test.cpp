@@ -4,7 +4,8 @@
 // plots, and its numbers must equal the run's --json document: each data-metric="PATH" element's
 // text is, byte for byte, the literal --json writes at PATH (see load_html_report.hpp), so the
 // comparison is exact, with no tolerance. A screenshot and the page are left in
-// report-artifacts/ under the test's working directory (ctest: build/<preset>/tests) to look at.
+// report-artifacts/ under the test's working directory (ctest: build/<preset>/tests), or in
+// $URING_CANNON_TEST_ARTIFACTS (meson: its build folder's tests/report-artifacts), to look at.
 //
 // Chromium is optional: without it on $PATH the browser checks WARN and return; everything
 // else still runs. Three browser runs at most (it takes seconds to start), each bounded.
@@ -26,6 +27,7 @@
 #include <climits>
 #include <cstddef>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -47,11 +49,18 @@ std::string read_file(const std::string& path) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-/// report-artifacts/ in the working directory (created), as an absolute path.
+/// Where the reports are left to look at (created), as an absolute path: $URING_CANNON_TEST_ARTIFACTS
+/// (meson points it into its build folder, since it runs the tests in the source tree), else
+/// report-artifacts/ in the working directory.
 std::string artifacts_dir() {
-  char cwd[PATH_MAX];
-  REQUIRE(::getcwd(cwd, sizeof cwd) != nullptr);
-  const std::string dir = std::string(cwd) + "/report-artifacts";
+  std::string dir;
+  if (const char* chosen = std::getenv("URING_CANNON_TEST_ARTIFACTS"); chosen != nullptr && *chosen != '\0') {
+    dir = chosen;
+  } else {
+    char cwd[PATH_MAX];
+    REQUIRE(::getcwd(cwd, sizeof cwd) != nullptr);
+    dir = std::string(cwd) + "/report-artifacts";
+  }
   REQUIRE((::mkdir(dir.c_str(), 0755) == 0 || errno == EEXIST));
   return dir;
 }
