@@ -54,20 +54,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # With two CPUs or more the server and ucannon run on separate halves, as in peers.sh.
-read -r -a cpu_list <<<"$(awk '/^Cpus_allowed_list/ {
-  n = split($2, parts, ",")
-  for (i = 1; i <= n; ++i) {
-    if (split(parts[i], r, "-") == 2) for (c = r[1]; c <= r[2]; ++c) printf "%d ", c
-    else printf "%d ", parts[i]
-  }
-}' /proc/self/status)"
-server_pin=() load_pin=() pinning='not pinned'
-if (( ${#cpu_list[@]} >= 2 )) && command -v taskset >/dev/null; then
-  half=$(( ${#cpu_list[@]} / 2 ))
-  server_pin=(taskset -c "$(IFS=,; echo "${cpu_list[*]:0:half}")")
-  load_pin=(taskset -c "$(IFS=,; echo "${cpu_list[*]:half}")")
-  pinning="server on CPU ${server_pin[2]}, ucannon on CPU ${load_pin[2]}"
-fi
+# shellcheck source=benchmarks/common.sh
+source "$(dirname "$0")/common.sh"
+split_cpus server ucannon
 
 "${server_pin[@]}" "$server_bin" --port 0 --threads "$server_threads" --quiet >"$work/server.log" &
 server=$!

@@ -32,6 +32,8 @@
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# shellcheck source=benchmarks/common.sh
+source "$(dirname "$0")/common.sh"
 
 build=''
 [[ $# -gt 0 && $1 != -* ]] && { build=$1; shift; }
@@ -75,35 +77,11 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# --- the CPU-time helper: built with the project, or compiled here --------------------------------
-cpu_of=${build:+$build/benchmarks/cpu_of}
-if [[ ! -x ${cpu_of:-} ]]; then
-  cpu_of=$work/cpu_of
-  "${CXX:-c++}" -std=c++20 -O2 "$(dirname "$0")/cpu_of.cpp" -o "$cpu_of" ||
-    { echo "cannot compile benchmarks/cpu_of.cpp (set CXX)" >&2; exit 1; }
-fi
-
-# --- CPUs: servers on the first half, generators on the second ------------------------------------
-cpus=$(awk '/^Cpus_allowed_list/ {
-  n = split($2, parts, ",")
-  for (i = 1; i <= n; ++i) {
-    if (split(parts[i], r, "-") == 2) for (c = r[1]; c <= r[2]; ++c) printf "%d ", c
-    else printf "%d ", parts[i]
-  }
-}' /proc/self/status)
-read -r -a cpu_list <<<"$cpus"
-server_pin=() generator_pin=()
-if (( ${#cpu_list[@]} >= 2 )) && command -v taskset >/dev/null; then
-  half=$(( ${#cpu_list[@]} / 2 ))
-  server_cpus=$(IFS=,; echo "${cpu_list[*]:0:half}")
-  generator_cpus=$(IFS=,; echo "${cpu_list[*]:half}")
-  server_pin=(taskset -c "$server_cpus") generator_pin=(taskset -c "$generator_cpus")
-  pinning="servers on CPU $server_cpus, generators on CPU $generator_cpus (taskset)"
-  server_threads=${server_threads:-$half}
-else
-  pinning="not pinned: one CPU (or no taskset), servers and generators share it"
-  server_threads=${server_threads:-1}
-fi
+# --- the CPU-time helper, and CPUs: servers on the first half, generators on the second -----------
+find_cpu_of "$build" "$work"
+split_cpus servers generators
+generator_pin=("${load_pin[@]}")
+if (( ${#server_pin[@]} > 0 )); then server_threads=${server_threads:-$server_cpu_count}; else server_threads=${server_threads:-1}; fi
 
 # --- generators -----------------------------------------------------------------------------------
 if [[ -z $generators ]]; then
@@ -309,14 +287,6 @@ run_generator() {
 }
 
 # --- cases ----------------------------------------------------------------------------------------
-# The median of a space-separated list, for the awk programs below.
-awk_median='
-  function median(list,   n, a, i, j, t) {
-    n = split(list, a, " ")
-    for (i = 2; i <= n; ++i) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; --j) a[j + 1] = a[j]; a[j + 1] = t }
-    if (n == 0) return 0
-    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-  }'
 records=$work/records  # case|generator|round|responses|bytes|elapsed_s|user_us|sys_us|maxrss_kib
 : >"$records"
 failures=0

@@ -20,6 +20,8 @@
 set -euo pipefail
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2; exit 2; }
+# shellcheck source=benchmarks/common.sh
+source "$(dirname "$0")/common.sh"
 
 build=''
 [[ $# -gt 0 && $1 != -* ]] && { build=$1; shift; }
@@ -51,33 +53,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cpu_of=${build:+$build/benchmarks/cpu_of}
-if [[ ! -x ${cpu_of:-} ]]; then
-  cpu_of=$work/cpu_of
-  "${CXX:-c++}" -std=c++20 -O2 "$(dirname "$0")/cpu_of.cpp" -o "$cpu_of" ||
-    { echo "cannot compile benchmarks/cpu_of.cpp (set CXX)" >&2; exit 1; }
-fi
-
-# --- CPUs: the server on the first half, ucannon on the second --------------------------------
-read -r -a cpu_list <<<"$(awk '/^Cpus_allowed_list/ {
-  n = split($2, parts, ",")
-  for (i = 1; i <= n; ++i) {
-    if (split(parts[i], r, "-") == 2) for (c = r[1]; c <= r[2]; ++c) printf "%d ", c
-    else printf "%d ", parts[i]
-  }
-}' /proc/self/status)"
-server_pin=() load_pin=()
-if (( ${#cpu_list[@]} >= 2 )) && command -v taskset >/dev/null; then
-  half=$(( ${#cpu_list[@]} / 2 ))
-  server_cpus=$(IFS=,; echo "${cpu_list[*]:0:half}")
-  load_cpus=$(IFS=,; echo "${cpu_list[*]:half}")
-  server_pin=(taskset -c "$server_cpus") load_pin=(taskset -c "$load_cpus")
-  server_cpu_count=$half load_cpu_count=$(( ${#cpu_list[@]} - half ))
-  pinning="ucannon-server on CPU $server_cpus, ucannon on CPU $load_cpus (taskset)"
-else
-  server_cpu_count=${#cpu_list[@]} load_cpu_count=${#cpu_list[@]}
-  pinning="not pinned: one CPU (or no taskset), the server and ucannon share it"
-fi
+# --- the CPU-time helper, and CPUs: the server on the first half, ucannon on the second ---------
+find_cpu_of "$build" "$work"
+split_cpus ucannon-server ucannon
 server_threads=${server_threads:-$server_cpu_count}
 if [[ -z $thread_counts ]]; then
   thread_counts=1
@@ -145,12 +123,7 @@ for depth in "${depth_list[@]}"; do
   done
   echo
   echo "== -p $depth"
-  awk -v order="$thread_counts" -v cpus="$load_cpu_count" '
-    function median(list,   n, a, i, j, t) {
-      n = split(list, a, " ")
-      for (i = 2; i <= n; ++i) { t = a[i]; for (j = i - 1; j >= 1 && a[j] > t; --j) a[j + 1] = a[j]; a[j + 1] = t }
-      return n == 0 ? 0 : n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-    }
+  awk -v order="$thread_counts" -v cpus="$load_cpu_count" "$awk_median"'
     {
       t = $1; r = $2; rps[t, r] = $3 / $4
       list[t, "rps"] = list[t, "rps"] " " rps[t, r]
