@@ -1,6 +1,14 @@
 # What the benchmark scripts share: sourced by peers.sh, scaling.sh and connection_memory.sh. It
 # defines functions and runs nothing.
 
+# locate_binaries BUILD_DIR: sets ucannon and server_bin from $UCANNON and $UCANNON_SERVER, else
+# BUILD_DIR/examples; fails when either is not an executable.
+locate_binaries() {
+  ucannon=${UCANNON:-${1:+$1/examples/ucannon}}
+  server_bin=${UCANNON_SERVER:-${1:+$1/examples/ucannon-server}}
+  [[ -x ${ucannon:-} && -x ${server_bin:-} ]]
+}
+
 # split_cpus SERVER_NAME LOAD_NAME: with two allowed CPUs or more (and taskset), the servers get
 # the first half and the load the second, so that the load never takes CPU from the server it
 # measures. Sets server_pin and load_pin (command prefixes, empty when not pinned),

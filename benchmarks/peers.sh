@@ -37,9 +37,7 @@ source "$(dirname "$0")/common.sh"
 
 build=''
 [[ $# -gt 0 && $1 != -* ]] && { build=$1; shift; }
-ucannon=${UCANNON:-${build:+$build/examples/ucannon}}
-server_bin=${UCANNON_SERVER:-${build:+$build/examples/ucannon-server}}
-[[ -x ${ucannon:-} && -x ${server_bin:-} ]] || usage
+locate_binaries "$build" || usage
 
 conns=64 threads=1 seconds=3 large_seconds=2 rounds=3 server_threads=''
 targets=ucannon-server,nginx generators='' pipelines=1,16 recv_bufs=4096

@@ -25,9 +25,7 @@ source "$(dirname "$0")/common.sh"
 
 build=''
 [[ $# -gt 0 && $1 != -* ]] && { build=$1; shift; }
-ucannon=${UCANNON:-${build:+$build/examples/ucannon}}
-server_bin=${UCANNON_SERVER:-${build:+$build/examples/ucannon-server}}
-[[ -x ${ucannon:-} && -x ${server_bin:-} ]] || usage
+locate_binaries "$build" || usage
 
 thread_counts='' conns=256 pipelines=1,16 seconds=3 rounds=3 server_threads=''
 while [[ $# -gt 0 ]]; do
