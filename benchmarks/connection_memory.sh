@@ -16,11 +16,11 @@
 # Settings (environment): SETTLE_SECONDS (1), WINDOW_SECONDS (3), SERVER_THREADS (1).
 # Exit status: 0 when every run opened all its connections, 1 otherwise.
 set -euo pipefail
+# shellcheck source=benchmarks/common.sh
+source "$(dirname "$0")/common.sh"
 
 build=${1:-}
-ucannon=${UCANNON:-${build:+$build/examples/ucannon}}
-server_bin=${UCANNON_SERVER:-${build:+$build/examples/ucannon-server}}
-[[ -x ${ucannon:-} && -x ${server_bin:-} ]] || {
+locate_binaries "$build" || {
   echo "usage: $0 BUILD_DIR [counts=1000,10000]   (or set UCANNON and UCANNON_SERVER)" >&2
   exit 2
 }
@@ -54,8 +54,6 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # With two CPUs or more the server and ucannon run on separate halves, as in peers.sh.
-# shellcheck source=benchmarks/common.sh
-source "$(dirname "$0")/common.sh"
 split_cpus server ucannon
 
 "${server_pin[@]}" "$server_bin" --port 0 --threads "$server_threads" --quiet >"$work/server.log" &

@@ -487,10 +487,44 @@ struct server_conn {
   received_chunk queue[message_size];
 };
 
+/// The provided buffers of a callback variant (group 0): registered and all handed to the kernel
+/// on creation, unregistered when they go.
+class provided_buffers {
+ public:
+  provided_buffers(raw_ring& r, unsigned count, std::size_t size)
+      : r_(r), count_(count), size_(size), memory_(std::size_t(count) * size) {  // touched here
+    int error = 0;
+    ring_ = uc::detail::setup_buf_ring(&r.ring, count, 0, &error);
+    if (ring_ == nullptr) return;
+    for (unsigned id = 0; id < count; ++id)
+      io_uring_buf_ring_add(ring_, buffer(std::uint16_t(id)), unsigned(size), std::uint16_t(id),
+                            io_uring_buf_ring_mask(count), int(id));
+    io_uring_buf_ring_advance(ring_, int(count));
+  }
+  provided_buffers(const provided_buffers&) = delete;
+  provided_buffers& operator=(const provided_buffers&) = delete;
+  ~provided_buffers() {
+    if (ring_ != nullptr) uc::detail::free_buf_ring(&r_.ring, ring_, count_, 0);
+  }
+
+  bool registered() const noexcept { return ring_ != nullptr; }
+  std::byte* buffer(std::uint16_t id) noexcept { return memory_.data() + std::size_t(id) * size_; }
+  void give_back(std::uint16_t id) noexcept {
+    io_uring_buf_ring_add(ring_, buffer(id), unsigned(size_), id, io_uring_buf_ring_mask(count_), 0);
+    io_uring_buf_ring_advance(ring_, 1);
+  }
+
+ private:
+  raw_ring& r_;
+  unsigned count_;
+  std::size_t size_;
+  std::vector<std::byte> memory_;
+  io_uring_buf_ring* ring_ = nullptr;
+};
+
 struct echo_machine {
   raw_ring& r;
-  io_uring_buf_ring* buffer_ring = nullptr;
-  std::byte* buffer_memory = nullptr;
+  provided_buffers& buffers;
   std::vector<client_conn> clients;
   std::vector<server_conn> servers;
   std::uint64_t total = 0;
@@ -507,12 +541,6 @@ struct echo_machine {
     io_uring_sqe_set_data64(sqe, tag(kind, index));
     ++ops_in_flight;
     return sqe;
-  }
-  std::byte* buffer(std::uint16_t id) const { return buffer_memory + std::size_t(id) * provided_buffer_size; }
-  void give_back(std::uint16_t id) {
-    io_uring_buf_ring_add(buffer_ring, buffer(id), provided_buffer_size, id,
-                          io_uring_buf_ring_mask(provided_buffer_count), 0);
-    io_uring_buf_ring_advance(buffer_ring, 1);
   }
   void arm_recv(int fd, op_kind kind, std::uint32_t index) {
     io_uring_sqe* s = sqe(kind, index);
@@ -559,8 +587,8 @@ struct echo_machine {
       const auto id = std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
       const auto length = std::uint32_t(cqe.res);
       const bool matches = !c.finished && c.bytes_received + length <= message_size &&
-                           std::memcmp(buffer(id), c.message + c.bytes_received, length) == 0;
-      give_back(id);
+                           std::memcmp(buffers.buffer(id), c.message + c.bytes_received, length) == 0;
+      buffers.give_back(id);
       if (!matches) return void(failure = "echo differs from the message sent");
       c.bytes_received += length;
       if (!(cqe.flags & IORING_CQE_F_MORE)) arm_recv(c.fd, op_kind::client_recv, index);  // the kernel ended it
@@ -570,7 +598,7 @@ struct echo_machine {
       }
       return;
     }
-    if (cqe.flags & IORING_CQE_F_BUFFER) give_back(std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    if (cqe.flags & IORING_CQE_F_BUFFER) buffers.give_back(std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
     if (c.finished && cqe.res == -ECANCELED) return;
     failure = cqe.res == 0 ? "server closed early" : "client recv failed";
   }
@@ -578,7 +606,7 @@ struct echo_machine {
   // -- server side
   void server_send(server_conn& s, std::uint32_t index) {
     const received_chunk& chunk = s.queue[s.head];
-    io_uring_prep_send(sqe(op_kind::server_send, index), s.fd, buffer(chunk.buffer_id) + s.head_sent,
+    io_uring_prep_send(sqe(op_kind::server_send, index), s.fd, buffers.buffer(chunk.buffer_id) + s.head_sent,
                        chunk.length - s.head_sent, MSG_NOSIGNAL);
     s.send_in_flight = true;
   }
@@ -591,7 +619,7 @@ struct echo_machine {
       if (!(cqe.flags & IORING_CQE_F_MORE)) arm_recv(s.fd, op_kind::server_recv, index);
       return;
     }
-    if (cqe.flags & IORING_CQE_F_BUFFER) give_back(std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    if (cqe.flags & IORING_CQE_F_BUFFER) buffers.give_back(std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
     if (cqe.res < 0) return void(failure = "server recv failed");
     s.peer_closed = true;  // end of stream: the client is done
     if (!s.send_in_flight) close_socket(s.fd, index);
@@ -601,7 +629,7 @@ struct echo_machine {
     if (res <= 0) return void(failure = "server send failed");
     s.head_sent += std::uint32_t(res);
     if (s.head_sent < s.queue[s.head].length) return server_send(s, index);
-    give_back(s.queue[s.head].buffer_id);
+    buffers.give_back(s.queue[s.head].buffer_id);
     s.head = (s.head + 1) % message_size;
     --s.count;
     s.head_sent = 0;
@@ -657,21 +685,14 @@ std::optional<measurement> echo_callbacks(const config& cfg) {
   {
     raw_ring r;
     if (r.setup_error != 0) return fail(variant, "io_uring_queue_init_params failed");
-    int error = 0;
-    io_uring_buf_ring* buffer_ring = uc::detail::setup_buf_ring(&r.ring, provided_buffer_count, 0, &error);
-    if (buffer_ring == nullptr) return fail(variant, "registering the provided buffer ring failed");
-    std::vector<std::byte> buffer_memory(std::size_t(provided_buffer_count) * provided_buffer_size);
+    provided_buffers buffers(r, provided_buffer_count, provided_buffer_size);
+    if (!buffers.registered()) return fail(variant, "registering the provided buffer ring failed");
 
     echo_machine machine{.r = r,
-                         .buffer_ring = buffer_ring,
-                         .buffer_memory = buffer_memory.data(),
+                         .buffers = buffers,
                          .clients = std::vector<client_conn>(cfg.conns),
                          .servers = std::vector<server_conn>(cfg.conns),
                          .total = cfg.messages};
-    for (std::uint16_t id = 0; id < provided_buffer_count; ++id)
-      io_uring_buf_ring_add(buffer_ring, machine.buffer(id), provided_buffer_size, id,
-                            io_uring_buf_ring_mask(provided_buffer_count), id);
-    io_uring_buf_ring_advance(buffer_ring, provided_buffer_count);
     const bool connected = connect_pairs_blocking(cfg.conns, machine.clients, machine.servers);
     machine.open_sockets = 2 * cfg.conns;
 
@@ -687,7 +708,6 @@ std::optional<measurement> echo_callbacks(const config& cfg) {
       looped = run_loop(r, machine);
       took = clock.stop();
     }
-    uc::detail::free_buf_ring(&r.ring, buffer_ring, provided_buffer_count, 0);
     if (!connected || !looped || machine.failure != nullptr) {
       for (auto& c : machine.clients) if (c.fd >= 0) ::close(c.fd);  // the process exits 1 anyway
       for (auto& s : machine.servers) if (s.fd >= 0) ::close(s.fd);
@@ -1083,9 +1103,7 @@ struct http_conn {
 
 struct http_machine {
   raw_ring& r;
-  io_uring_buf_ring* buffer_ring = nullptr;
-  std::byte* buffer_memory = nullptr;
-  unsigned buffer_count = 0;
+  provided_buffers& buffers;
   std::vector<http_conn> conns;
   http_work& work;
   std::uint32_t ops_in_flight = 0;  // SQEs whose final CQE has not arrived
@@ -1099,11 +1117,6 @@ struct http_machine {
     io_uring_sqe_set_data64(sqe, tag(kind, index));
     ++ops_in_flight;
     return sqe;
-  }
-  std::byte* buffer(std::uint16_t id) const { return buffer_memory + std::size_t(id) * http_buffer_size; }
-  void give_back(std::uint16_t id) {
-    io_uring_buf_ring_add(buffer_ring, buffer(id), http_buffer_size, id, io_uring_buf_ring_mask(buffer_count), 0);
-    io_uring_buf_ring_advance(buffer_ring, 1);
   }
   void arm_recv(http_conn& c, std::uint32_t index) {
     io_uring_sqe* s = sqe(op_kind::http_recv, index);
@@ -1149,15 +1162,15 @@ struct http_machine {
     if (cqe.res > 0) {
       const auto id = std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
       const int completed = work.read_responses(
-          c.parser, {reinterpret_cast<const char*>(buffer(id)), std::size_t(cqe.res)}, uc::clock::now(), c.in_flight);
-      give_back(id);
+          c.parser, {reinterpret_cast<const char*>(buffers.buffer(id)), std::size_t(cqe.res)}, uc::clock::now(), c.in_flight);
+      buffers.give_back(id);
       if (completed < 0) return void(failure = "a malformed or unrequested response");
       if (!(cqe.flags & IORING_CQE_F_MORE)) arm_recv(c, index);  // the kernel ended it
       c.owed += unsigned(completed);
       if (!c.send_in_flight) refill(c, index);
       return;
     }
-    if (cqe.flags & IORING_CQE_F_BUFFER) give_back(std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
+    if (cqe.flags & IORING_CQE_F_BUFFER) buffers.give_back(std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT));
     // Every buffer goes back as its CQE is handled, so by the next submit the group is full again.
     if (cqe.res == -ENOBUFS) return arm_recv(c, index);
     if (c.finished && cqe.res == -ECANCELED) return;
@@ -1203,23 +1216,14 @@ std::optional<measurement> http_callbacks(const config& cfg) {
   {
     raw_ring r;
     if (r.setup_error != 0) return fail(variant, "io_uring_queue_init_params failed");
-    int error = 0;
-    const unsigned buffer_count = http_buffer_count(cfg);
-    io_uring_buf_ring* buffer_ring = uc::detail::setup_buf_ring(&r.ring, buffer_count, 0, &error);
-    if (buffer_ring == nullptr) return fail(variant, "registering the provided buffer ring failed");
-    std::vector<std::byte> buffer_memory(std::size_t(buffer_count) * http_buffer_size);  // touched here
+    provided_buffers buffers(r, http_buffer_count(cfg), http_buffer_size);
+    if (!buffers.registered()) return fail(variant, "registering the provided buffer ring failed");
 
     http_work work(http_request_for(server), cfg.pipeline, cfg.responses);
     http_machine machine{.r = r,
-                         .buffer_ring = buffer_ring,
-                         .buffer_memory = buffer_memory.data(),
-                         .buffer_count = buffer_count,
+                         .buffers = buffers,
                          .conns = std::vector<http_conn>(cfg.http_conns),
                          .work = work};
-    for (unsigned id = 0; id < buffer_count; ++id)
-      io_uring_buf_ring_add(buffer_ring, machine.buffer(std::uint16_t(id)), http_buffer_size, std::uint16_t(id),
-                            io_uring_buf_ring_mask(buffer_count), int(id));
-    io_uring_buf_ring_advance(buffer_ring, int(buffer_count));
     const bool connected = connect_blocking(server.port(), machine.conns);
     machine.open_sockets = cfg.http_conns;
 
@@ -1234,7 +1238,6 @@ std::optional<measurement> http_callbacks(const config& cfg) {
       took = clock.stop(work.answered);
       took.turns = double(turns);
     }
-    uc::detail::free_buf_ring(&r.ring, buffer_ring, buffer_count, 0);
     if (!connected || !looped || machine.failure != nullptr) {
       for (auto& c : machine.conns)
         if (c.fd >= 0 && !c.finished) ::close(c.fd);  // the process exits 1 anyway

@@ -12,15 +12,12 @@ TEST_CASE("ucannon-server integration tests need the built server", "[ucannon-se
 #else
 
 #include "support/child_process.hpp"
+#include "support/http_reply_reader.hpp"
 
 #include <uring_cannon/detail/ascii.hpp>
-#include <uring_cannon/endpoint.hpp>
 #include <uring_cannon/websocket_frame.hpp>
 #include <uring_cannon/websocket_handshake.hpp>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -28,9 +25,7 @@ TEST_CASE("ucannon-server integration tests need the built server", "[ucannon-se
 #include <array>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -89,37 +84,14 @@ class server_process {
   std::uint16_t port_ = 0;
 };
 
-struct reply {
-  int status = 0;
-  std::vector<int> interim;                    ///< 1xx responses before this one
-  std::map<std::string, std::string> headers;  ///< names in lower case
-  std::string body;
-  std::size_t chunks = 0;                      ///< chunks of a chunked body
+using reply = test_support::http_reply;
 
-  std::string header(const std::string& name) const {
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-/// A blocking client connection with a read buffer; every read waits at most 10 s.
-class client {
+/// A blocking client connection; every read waits at most 10 s.
+class client : public test_support::http_reply_reader {
  public:
-  explicit client(std::uint16_t port) {
-    const auto peer = *uc::endpoint::from_literal("127.0.0.1", port);
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd_ >= 0);
-    REQUIRE(::connect(fd_, peer.data(), peer.size()) == 0);
-    timeval tv{10, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    const int one = 1;
-    ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  }
+  explicit client(std::uint16_t port) : fd_(test_support::connect_loopback(port)) {}
   client(const client&) = delete;
-  ~client() {
-    if (fd_ >= 0) ::close(fd_);
-  }
+  ~client() override { ::close(fd_); }
 
   void send(std::string_view text) {
     while (!text.empty()) {
@@ -129,96 +101,34 @@ class client {
     }
   }
 
-  /// Reads one response (skipping and recording 1xx ones). `head_only`: the request was HEAD.
-  reply read_reply(bool head_only = false) {
-    reply r;
-    for (;;) {
-      const std::string head = take_until("\r\n\r\n");
-      r.status = std::stoi(head.substr(9, 3));
-      REQUIRE(head.rfind("HTTP/1.1 ", 0) == 0);
-      r.headers.clear();
-      std::size_t at = head.find("\r\n") + 2;
-      while (at < head.size() - 2) {
-        const std::size_t end = head.find("\r\n", at);
-        const std::string line = head.substr(at, end - at);
-        const std::size_t colon = line.find(':');
-        std::string name = line.substr(0, colon);
-        for (char& c : name) c = uc::detail::ascii_lower(c);
-        r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
-        at = end + 2;
-      }
-      if (r.status >= 200) break;
-      r.interim.push_back(r.status);
-    }
-    if (head_only || r.status == 204 || r.status == 304) return r;
-    if (r.header("transfer-encoding") == "chunked") {
-      for (;;) {
-        const std::string size_line = take_until("\r\n");
-        const std::size_t size = std::stoul(size_line, nullptr, 16);
-        if (size == 0) {
-          REQUIRE(take_until("\r\n") == "\r\n");
-          break;
-        }
-        r.body += take(size);
-        REQUIRE(take(2) == "\r\n");
-        ++r.chunks;
-      }
-    } else {
-      REQUIRE_FALSE(r.header("content-length").empty());
-      r.body = take(std::stoull(r.header("content-length")));
-    }
-    return r;
-  }
-
   /// True when the server closed the connection (EOF) before sending anything more.
   bool closed_by_server() {
-    if (!buffer_.empty()) return false;
+    if (buffered()) return false;
     char c;
     return ::recv(fd_, &c, 1, 0) == 0;
   }
 
-  /// Exactly `n` bytes.
-  std::string take(std::size_t n) {
-    while (buffer_.size() < n) fill();
-    std::string out = buffer_.substr(0, n);
-    buffer_.erase(0, n);
-    return out;
-  }
-  /// Up to and including `delimiter`.
-  std::string take_until(std::string_view delimiter) {
-    std::size_t found;
-    while ((found = buffer_.find(delimiter)) == std::string::npos) fill();
-    return take(found + delimiter.size());
-  }
-
   int fd() const noexcept { return fd_; }
 
- private:
-  void fill() {
-    char chunk[65536];
+ protected:
+  std::size_t read_some(char* into, std::size_t size) override {
     ssize_t n;
-    do n = ::recv(fd_, chunk, sizeof chunk, 0);
+    do n = ::recv(fd_, into, size, 0);
     while (n < 0 && errno == EINTR);
     if (n == 0) throw std::runtime_error("server closed the connection");
     if (n < 0) throw std::runtime_error(std::string("recv: ") + std::strerror(errno));
-    buffer_.append(chunk, std::size_t(n));
+    return std::size_t(n);
   }
 
+ private:
   int fd_ = -1;
-  std::string buffer_;
 };
 
 std::string get(std::string_view target, std::string_view extra_headers = {}) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + std::string(extra_headers) + "\r\n";
 }
 
-/// What ucannon-server promises for body byte i.
-bool is_body_pattern(std::string_view body, std::size_t offset = 0) {
-  constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  for (std::size_t i = 0; i < body.size(); ++i)
-    if (body[i] != alphabet[(offset + i) % 64]) return false;
-  return true;
-}
+using test_support::is_body_pattern;
 
 std::uint64_t stats_count(client& c) {
   c.send(get("/stats"));

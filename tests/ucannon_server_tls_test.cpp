@@ -7,18 +7,14 @@
 #if defined(URING_CANNON_WITH_TLS) && defined(URING_CANNON_SERVER_PATH)
 
 #include "support/child_process.hpp"
+#include "support/http_reply_reader.hpp"
 #include "support/test_certificate.hpp"
 
-#include <uring_cannon/detail/ascii.hpp>
-#include <uring_cannon/http_test_server.hpp>
 #include <uring_cannon/websocket_frame.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,13 +23,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <map>
 #include <memory>
-#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace {
@@ -84,26 +77,6 @@ class tls_server {
   std::uint16_t port_ = 0;
 };
 
-/// A plain TCP socket to 127.0.0.1:port with 10 s send and receive timeouts.
-int connect_socket(std::uint16_t port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
-    ::close(fd);
-    FAIL("connect: " << std::strerror(errno));
-  }
-  timeval tv{10, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  const int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return fd;
-}
-
 struct ctx_deleter {
   void operator()(SSL_CTX* ctx) const noexcept { SSL_CTX_free(ctx); }
 };
@@ -133,22 +106,13 @@ std::string openssl_error() {
   return text;
 }
 
-struct reply {
-  int status = 0;
-  std::map<std::string, std::string> headers;  ///< names in lower case
-  std::string body;
-  std::size_t chunks = 0;
+using reply = test_support::http_reply;
 
-  std::string header(const std::string& name) const {
-    const auto it = headers.find(name);
-    return it == headers.end() ? std::string() : it->second;
-  }
-};
-
-/// A blocking TLS client connection with a read buffer; every read waits at most 10 s.
-class tls_client {
+/// A blocking TLS client connection; every read waits at most 10 s.
+class tls_client : public test_support::http_reply_reader {
  public:
-  tls_client(std::uint16_t port, SSL_CTX* ctx, SSL_SESSION* resume = nullptr) : fd_(connect_socket(port)) {
+  tls_client(std::uint16_t port, SSL_CTX* ctx, SSL_SESSION* resume = nullptr)
+      : fd_(test_support::connect_loopback(port)) {
     ssl_ = SSL_new(ctx);
     REQUIRE(ssl_ != nullptr);
     REQUIRE(SSL_set_fd(ssl_, fd_) == 1);
@@ -161,7 +125,7 @@ class tls_client {
   }
   tls_client(const tls_client&) = delete;
   tls_client& operator=(const tls_client&) = delete;
-  ~tls_client() {
+  ~tls_client() override {
     SSL_free(ssl_);
     ::close(fd_);
   }
@@ -177,45 +141,10 @@ class tls_client {
     }
   }
 
-  /// Reads one response (Content-Length or chunked body).
-  reply read_reply() {
-    reply r;
-    const std::string head = take_until("\r\n\r\n");
-    REQUIRE(head.rfind("HTTP/1.1 ", 0) == 0);
-    r.status = std::stoi(head.substr(9, 3));
-    std::size_t at = head.find("\r\n") + 2;
-    while (at < head.size() - 2) {
-      const std::size_t end = head.find("\r\n", at);
-      const std::string line = head.substr(at, end - at);
-      const std::size_t colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = uring_cannon::detail::ascii_lower(c);
-      r.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
-      at = end + 2;
-    }
-    if (r.status == 101) return r;
-    if (r.header("transfer-encoding") == "chunked") {
-      for (;;) {
-        const std::size_t size = std::stoul(take_until("\r\n"), nullptr, 16);
-        if (size == 0) {
-          REQUIRE(take_until("\r\n") == "\r\n");
-          break;
-        }
-        r.body += take(size);
-        REQUIRE(take(2) == "\r\n");
-        ++r.chunks;
-      }
-    } else {
-      REQUIRE_FALSE(r.header("content-length").empty());
-      r.body = take(std::stoull(r.header("content-length")));
-    }
-    return r;
-  }
-
   /// True when the server ended the stream (with close_notify when `cleanly`) before sending
   /// anything more.
   bool closed_by_server(bool cleanly = false) {
-    if (!buffer_.empty()) return false;
+    if (buffered()) return false;
     char c;
     std::size_t got = 0;
     if (SSL_read_ex(ssl_, &c, 1, &got) == 1) return false;
@@ -227,43 +156,24 @@ class tls_client {
   /// Sends close_notify.
   void close_notify() { REQUIRE(SSL_shutdown(ssl_) >= 0); }
 
-  std::string take(std::size_t n) {
-    while (buffer_.size() < n) fill();
-    std::string out = buffer_.substr(0, n);
-    buffer_.erase(0, n);
-    return out;
-  }
-  std::string take_until(std::string_view delimiter) {
-    std::size_t found;
-    while ((found = buffer_.find(delimiter)) == std::string::npos) fill();
-    return take(found + delimiter.size());
+ protected:
+  std::size_t read_some(char* into, std::size_t size) override {
+    std::size_t got = 0;
+    if (SSL_read_ex(ssl_, into, size, &got) != 1)
+      throw std::runtime_error("SSL_read: the server closed the connection or failed: " + openssl_error());
+    return got;
   }
 
  private:
-  void fill() {
-    char chunk[65536];
-    std::size_t got = 0;
-    if (SSL_read_ex(ssl_, chunk, sizeof chunk, &got) != 1)
-      throw std::runtime_error("SSL_read: the server closed the connection or failed: " + openssl_error());
-    buffer_.append(chunk, got);
-  }
-
   int fd_ = -1;
   SSL* ssl_ = nullptr;
-  std::string buffer_;
 };
 
 std::string get(std::string_view target, std::string_view extra_headers = {}) {
   return "GET " + std::string(target) + " HTTP/1.1\r\nHost: localhost\r\n" + std::string(extra_headers) + "\r\n";
 }
 
-/// Byte i of a /bin or /chunked body is body_alphabet[i % 64].
-bool is_body_pattern(std::string_view body) {
-  constexpr std::string_view alphabet = uring_cannon::test_server::body_alphabet;
-  for (std::size_t i = 0; i < body.size(); ++i)
-    if (body[i] != alphabet[i % alphabet.size()]) return false;
-  return true;
-}
+using test_support::is_body_pattern;
 
 struct stats {
   std::uint64_t requests = 0, connections = 0, accepted = 0;
@@ -369,12 +279,13 @@ TEST_CASE("ucannon-server TLS: /bin bodies arrive intact, inline, streamed and c
   const ctx_ptr ctx = client_context(certs);
   tls_client c(server.port(), ctx.get());
 
-  for (const char* size : {"1000", "64K", "1M", "10M"}) {
+  for (const auto& [size, bytes] : {std::pair<const char*, std::size_t>{"1000", 1000}, {"64K", 64u << 10},
+                                     {"1M", 1u << 20}, {"10M", 10u << 20}}) {
     INFO("/bin/" << size);
     c.send(get(std::string("/bin/") + size));
     const reply r = c.read_reply();
     CHECK(r.status == 200);
-    CHECK(r.body.size() == uring_cannon::test_server::detail::parse_size(size, 1u << 30).value());
+    CHECK(r.body.size() == bytes);
     CHECK(is_body_pattern(r.body));
   }
   c.send(get("/bin/200K?chunked=true"));
@@ -502,10 +413,10 @@ TEST_CASE("ucannon-server TLS: what is not TLS is closed, and the server serves 
   const ctx_ptr ctx = client_context(certs);
 
   // A silent connection waits for its handshake (10 s at most) without holding anyone up.
-  const int silent = connect_socket(server.port());
+  const int silent = test_support::connect_loopback(server.port());
 
   for (int attempt = 0; attempt < 3; ++attempt) {
-    const int plain = connect_socket(server.port());
+    const int plain = test_support::connect_loopback(server.port());
     const std::string request = get("/health");
     REQUIRE(::send(plain, request.data(), request.size(), MSG_NOSIGNAL) == ssize_t(request.size()));
     std::string received;
@@ -523,7 +434,7 @@ TEST_CASE("ucannon-server TLS: what is not TLS is closed, and the server serves 
   {
     ctx_ptr untrusting(SSL_CTX_new(TLS_client_method()));
     SSL_CTX_set_verify(untrusting.get(), SSL_VERIFY_PEER, nullptr);
-    const int fd = connect_socket(server.port());
+    const int fd = test_support::connect_loopback(server.port());
     SSL* ssl = SSL_new(untrusting.get());
     SSL_set_fd(ssl, fd);
     CHECK(SSL_connect(ssl) != 1);

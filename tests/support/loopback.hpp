@@ -19,13 +19,13 @@ namespace uc = uring_cannon;
 /// A listener on 127.0.0.1 with a kernel-chosen port.
 inline uc::listener loopback_listener() { return uc::listener::bind(*uc::endpoint::from_literal("127.0.0.1", 0)); }
 
-/// A blocking client socket connected to `peer` with plain system calls.
 /// A loopback port where nothing listens (bound once by the kernel's choice, then closed).
 inline std::uint16_t closed_port() {
   auto l = loopback_listener();
   return l.local_endpoint().port();
 }
 
+/// A blocking client socket connected to `peer` with plain system calls.
 inline int blocking_connect(const uc::endpoint& peer) {
   int fd = ::socket(peer.family(), SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0 || ::connect(fd, peer.data(), peer.size()) < 0) throw std::runtime_error("blocking_connect");
