@@ -65,11 +65,11 @@ bool write_outputs(const uc::cli_options& options, const uc::load_config& config
 }
 
 /// The report of one run (or of a merge): --json, the TUI's tables, or gcannon's text, with the
-/// thresholds' verdicts; then the exit status (load_thresholds.hpp), saying why on stderr when
-/// nothing was measured.
+/// thresholds' verdicts (check_thresholds()); then the exit status (load_thresholds.hpp), saying
+/// why on stderr when nothing was measured.
 int report(const uc::cli_options& options, const uc::load_config& config, const uc::load_results& results,
-           const std::vector<uc::run_record>& history, bool colour) {
-  const auto thresholds = uc::check_thresholds(options.thresholds, results, config.expected_status);
+           const std::vector<uc::threshold_result>& thresholds, const std::vector<uc::run_record>& history,
+           bool colour) {
   if (options.json) {
     print(stdout, uc::format_json(config, results,
                                   {.histogram = options.histogram,
@@ -114,8 +114,8 @@ int merge(const uc::cli_options& options, const std::string& command) {
   }
   print(stderr, "Merged " + std::to_string(runs.size()) + " runs; requests/s summed over the runs: " +
                     uc::format_fixed(uc::summed_requests_per_second(runs), 2) + "\n");
-  const int status = report(options, merged->config, merged->results, {}, false);
   const auto thresholds = uc::check_thresholds(options.thresholds, merged->results, merged->config.expected_status);
+  const int status = report(options, merged->config, merged->results, thresholds, {}, false);
   if (!write_outputs(options, merged->config, merged->results, {},
                      {.command_line = command, .merged_runs = runs.size(), .thresholds = &thresholds}))
     return status != 0 ? status : 1;  // a file not written is an error, unless a graver one is already said
@@ -200,8 +200,8 @@ int run(const uc::cli_options& options, const std::string& command) {
   std::vector<uc::run_record> history;
   if (auto saved = uc::append_history(history_path, uc::make_run_record(config, results))) history = std::move(*saved);
 
-  const int status = report(options, config, results, history, colour);
   const auto thresholds = uc::check_thresholds(options.thresholds, results, config.expected_status);
+  const int status = report(options, config, results, thresholds, history, colour);
   if (!write_outputs(options, config, results, history, {.command_line = command, .thresholds = &thresholds}))
     return status != 0 ? status : 1;  // a file not written is an error, unless a graver one is already said
   return status;

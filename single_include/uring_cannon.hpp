@@ -8675,6 +8675,7 @@ inline rate_curve make_rate_curve(const load_config& c) { return rate_curve(c.ra
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -8746,12 +8747,6 @@ inline std::string check_load_config(const load_config& c) {
 
 namespace detail {
 
-inline std::uint64_t power_of_two_at_least(std::uint64_t n) noexcept {
-  std::uint64_t p = 1;
-  while (p < n) p <<= 1;
-  return p;
-}
-
 /// The provided receive buffers of each worker when the configuration leaves them automatic
 /// (0). Every receive completion takes a buffer, whatever it holds, so the count follows the
 /// connections: two each, a power of two from 64 to 4096 (a ring the kernel runs out of ends the
@@ -8764,7 +8759,7 @@ inline void choose_receive_buffers(load_config& c) noexcept {
   constexpr std::uint64_t ring_budget = 16u << 20, hand_sized_budget = 64u << 20;
   const std::uint64_t per_thread = (std::uint64_t(c.connections) + c.threads - 1) / std::max(1u, c.threads);
   if (c.recv_buffers == 0) {
-    std::uint64_t count = std::clamp<std::uint64_t>(power_of_two_at_least(2 * per_thread), 64, 4096);
+    std::uint64_t count = std::clamp<std::uint64_t>(std::bit_ceil(std::uint64_t(2 * per_thread)), 64, 4096);
     if (c.recv_buffer_size != 0)
       while (count > 64 && count * c.recv_buffer_size > hand_sized_budget) count /= 2;
     c.recv_buffers = unsigned(count);
